@@ -1,0 +1,139 @@
+# vimage — top-level build. See README.md for what each target does.
+#
+#   make            the core library, host library and tools (build/)
+#   make check      every test: unit, sim, ASan+UBSan, fuzz smoke, interop, nm
+#   make bench      benchmarks beside Linux network namespaces -> build/bench.json
+#   make demo       the demonstration
+#
+# CC=clang works too; WERROR=1 (set by CI) turns warnings into errors.
+
+CC      ?= gcc
+OPT     ?= -O2
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wno-sign-compare
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+CFLAGS_BASE := -std=gnu11 -g $(WARN) -Iinclude -Isrc -D_GNU_SOURCE -fno-common -fno-pie
+LDFLAGS += -no-pie
+CFLAGS  ?= $(OPT)
+ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS) $(EXTRA_CFLAGS)
+SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+
+CORE_DIRS := src/core src/wire src/net src/netinet src/netinet6 src/route src/socket
+CORE_SRCS := $(sort $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
+HOST_SRCS := $(sort $(wildcard src/host/*.c))
+HARNESS   := tests/harness/test_main.c
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+SIM_SRCS  := $(sort $(wildcard tests/sim/*.c)) tests/sim/simnet.c
+SIM_SRCS  := $(sort $(SIM_SRCS))
+BENCH_SRCS:= $(sort $(wildcard bench/*.c))
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
+
+B  := build
+BA := build/asan
+
+obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+.PHONY: all check test unit sim asan fuzz-smoke interop nm-check bench demo clean format
+all: $(B)/libvimage.a $(B)/libvimage-host.a $(B)/tests/unit $(B)/tests/sim \
+     $(B)/interop/tap_node $(B)/demo $(B)/bench/bench
+
+# --- objects ---------------------------------------------------------------
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BA)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(EXTRA_CFLAGS) -MMD -MP -c $< -o $@
+
+# --- libraries -------------------------------------------------------------
+$(B)/libvimage.a: $(call obj,$(B),$(CORE_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BA)/libvimage.a: $(call obj,$(BA),$(CORE_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libvimage-host.a: $(call obj,$(B),$(HOST_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+# --- tests -----------------------------------------------------------------
+$(B)/tests/unit: $(call obj,$(B),$(UNIT_SRCS) $(HARNESS)) $(B)/libvimage.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+$(B)/tests/sim: $(call obj,$(B),$(SIM_SRCS) $(HARNESS)) $(B)/libvimage.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+$(BA)/tests/unit: $(call obj,$(BA),$(UNIT_SRCS) $(HARNESS)) $(BA)/libvimage.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+$(BA)/tests/sim: $(call obj,$(BA),$(SIM_SRCS) $(HARNESS)) $(BA)/libvimage.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+# The interop node: a vimage attached to a TAP device, driven in real time.
+$(B)/interop/tap_node: $(call obj,$(B),tests/interop/tap_node.c) $(B)/libvimage-host.a $(B)/libvimage.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+# Fuzz harnesses need clang's libFuzzer; built only by fuzz-smoke.
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(wildcard src/*/*.h include/vimage/*.h)
+	@mkdir -p $(dir $@)
+	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(CORE_SRCS) -lm
+
+# --- bench and demo --------------------------------------------------------
+$(B)/bench/bench: $(call obj,$(B),$(BENCH_SRCS)) $(B)/libvimage.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+$(B)/bench/udpblast: bench/linux/udpblast.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -o $@ $<
+
+$(B)/demo: $(call obj,$(B),$(EXAMPLE_SRCS)) $(B)/libvimage.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+# --- entry points ----------------------------------------------------------
+unit: $(B)/tests/unit
+	TEST_SUITE=unit $(B)/tests/unit
+sim: $(B)/tests/sim
+	TEST_SUITE=sim $(B)/tests/sim
+asan: $(BA)/tests/unit $(BA)/tests/sim
+	TEST_SUITE=asan-unit $(BA)/tests/unit && TEST_SUITE=asan-sim $(BA)/tests/sim
+
+nm-check: $(B)/libvimage.a
+	tests/nm_check.sh $(B)/libvimage.a
+
+fuzz-smoke: $(FUZZ_BINS)
+	tests/fuzz/smoke.sh $(B)/fuzz
+
+interop: $(B)/interop/tap_node
+	tests/interop/run.sh $(B)/interop/tap_node
+
+check: all $(BA)/tests/unit $(BA)/tests/sim $(FUZZ_BINS)
+	tests/run_all.sh
+
+bench: $(B)/bench/bench $(B)/bench/udpblast
+	bench/run.sh
+
+demo: $(B)/demo
+	$(B)/demo
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Interfaces, addresses and routes of a vimage.
+ *
+ * Addresses are family-agnostic (struct vaddr): IPv4 addresses are stored in
+ * host byte order in v4, IPv6 as 16 bytes in v6.
+ */
+#ifndef VIMAGE_NET_H
+#define VIMAGE_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "vimage.h"
+
+#define VIF_NAMESIZ 16 /* including the NUL, as Linux's IFNAMSIZ */
+
+struct vaddr {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	union {
+		uint32_t v4; /* host byte order */
+		uint8_t v6[16];
+	};
+};
+
+static inline struct vaddr vaddr_v4(uint32_t host_order)
+{
+	struct vaddr a = {.family = AF_INET};
+	a.v4 = host_order;
+	return a;
+}
+#define VADDR4(a, b, c, d)                                                 \
+	vaddr_v4((uint32_t)(a) << 24 | (uint32_t)(b) << 16 |             \
+		 (uint32_t)(c) << 8 | (uint32_t)(d))
+bool vaddr_eq(const struct vaddr *a, const struct vaddr *b);
+/* "10.0.0.1" or "fe80::1" -> vaddr; -EINVAL when not an address. */
+int vaddr_parse(const char *s, struct vaddr *out);
+/* "10.0.0.0/24" -> address + prefix length; -EINVAL naming nothing more. */
+int vaddr_parse_prefix(const char *s, struct vaddr *out, unsigned *plen);
+/* Text form into buf (at least 46 bytes). Returns buf. */
+char *vaddr_format(const struct vaddr *a, char *buf, size_t len);
+
+/* ---- interfaces --------------------------------------------------------- */
+enum vif_type { VIF_LOOPBACK = 1, VIF_VE = 2, VIF_EXT = 3 };
+
+/* Flags, with Linux's IFF_* values so that they pass through unchanged. */
+#define VIFF_UP 0x1
+#define VIFF_BROADCAST 0x2
+#define VIFF_LOOPBACK 0x8
+#define VIFF_POINTOPOINT 0x10
+#define VIFF_RUNNING 0x40
+#define VIFF_NOARP 0x80
+#define VIFF_PROMISC 0x100
+#define VIFF_MULTICAST 0x1000
+#define VIFF_LOWER_UP 0x10000
+
+struct vif_stats {
+	uint64_t ipackets, ibytes, ierrors, idrops, imcasts;
+	uint64_t opackets, obytes, oerrors, odrops;
+};
+
+struct ifnet *vif_lookup(struct vimage *vi, const char *name);
+struct ifnet *vif_by_index(struct vimage *vi, unsigned index);
+/* Iterate over a vimage's interfaces in index order. */
+struct ifnet *vif_first(struct vimage *vi);
+struct ifnet *vif_next(struct ifnet *ifp);
+const char *vif_name(const struct ifnet *ifp);
+unsigned vif_index(const struct ifnet *ifp);
+struct vimage *vif_vimage(const struct ifnet *ifp);
+enum vif_type vif_type(const struct ifnet *ifp);
+uint32_t vif_flags(const struct ifnet *ifp);
+unsigned vif_mtu(const struct ifnet *ifp);
+void vif_mac(const struct ifnet *ifp, uint8_t mac[6]);
+void vif_get_stats(const struct ifnet *ifp, struct vif_stats *st);
+
+/* Bring up/down (VIFF_UP). Going down flushes its neighbour entries. */
+int vif_set_up(struct ifnet *ifp, bool up);
+/* 68..65535 for Ethernet-like interfaces; -EINVAL outside. */
+int vif_set_mtu(struct ifnet *ifp, unsigned mtu);
+int vif_set_mac(struct ifnet *ifp, const uint8_t mac[6]);
+/* Rename; -EEXIST if the name is taken in the vimage, -EINVAL if bad,
+ * -EBUSY while up (as Linux). */
+int vif_rename(struct ifnet *ifp, const char *name);
+/* Destroy an interface (lo0 cannot be: -EPERM). A ve end takes its peer. */
+int vif_destroy(struct ifnet *ifp);
+/* Move to another vimage, which must be the current one's parent or child
+ * (-EPERM otherwise), optionally renamed (newname may be NULL). The
+ * interface goes down and loses its addresses and routes, as in FreeBSD's
+ * if_vmove. -EEXIST on a name clash there. */
+int vif_move(struct ifnet *ifp, struct vimage *to, const char *newname);
+
+/* A virtual Ethernet pair: one end in each vimage (they may be the same). */
+int vif_ve_create(struct vimage *vi_a, const char *name_a,
+		  struct vimage *vi_b, const char *name_b,
+		  struct ifnet **a, struct ifnet **b);
+struct ifnet *vif_ve_peer(const struct ifnet *ifp);
+
+/* An Ethernet interface whose far side is outside the world (TAP, UDP...):
+ * transmit is called with each frame leaving the vimage (the driver copies
+ * what it needs; the frame is freed after the call returns). Received
+ * frames are handed in with vif_ext_input. */
+struct vif_ext_ops {
+	void (*transmit)(void *ctx, struct ifnet *ifp, const uint8_t *frame,
+			 size_t len);
+	void (*destroy)(void *ctx, struct ifnet *ifp); /* may be NULL */
+};
+int vif_ext_create(struct vimage *vi, const char *name,
+		   const struct vif_ext_ops *ops, void *ctx,
+		   struct ifnet **out);
+/* Queue a received frame (copied); processed by the next world_run.
+ * -EMSGSIZE for frames longer than MTU + header, counted in ierrors. */
+int vif_ext_input(struct ifnet *ifp, const uint8_t *frame, size_t len);
+
+/* ---- capture ------------------------------------------------------------ */
+/* Write a pcap stream of every frame the interface sends or receives to
+ * sink (the core formats, the caller writes). One capture per interface;
+ * -EBUSY if one runs. snaplen 0 means 65535. */
+typedef void (*vif_capture_sink)(void *ctx, const void *data, size_t len);
+int vif_capture_start(struct ifnet *ifp, vif_capture_sink sink, void *ctx,
+		      uint32_t snaplen);
+int vif_capture_stop(struct ifnet *ifp);
+
+/* ---- addresses ---------------------------------------------------------- */
+/* Add addr/plen to an interface: connected and local routes appear; an up
+ * Ethernet interface announces it with a gratuitous ARP. -EEXIST if the
+ * interface has it, -EINVAL for a bad prefix length or address. */
+int vif_addr_add(struct ifnet *ifp, const struct vaddr *addr, unsigned plen);
+int vif_addr_del(struct ifnet *ifp, const struct vaddr *addr, unsigned plen);
+struct vif_addr_info {
+	struct vaddr addr;
+	unsigned plen;
+	struct vaddr broadcast; /* IPv4 only */
+};
+/* Visit the interface's addresses; stop when fn returns non-zero. */
+int vif_addr_walk(struct ifnet *ifp,
+		  int (*fn)(void *ctx, const struct vif_addr_info *a), void *ctx);
+
+/* ---- routes ------------------------------------------------------------- */
+enum vrt_type {
+	VRT_UNICAST = 1,     /* RTN_UNICAST */
+	VRT_LOCAL = 2,       /* RTN_LOCAL: an address of this vimage */
+	VRT_BROADCAST = 3,   /* RTN_BROADCAST */
+	VRT_BLACKHOLE = 6,   /* RTN_BLACKHOLE: silently dropped */
+	VRT_UNREACHABLE = 7, /* RTN_UNREACHABLE: ICMP host unreachable */
+	VRT_PROHIBIT = 8,    /* RTN_PROHIBIT: ICMP administratively prohibited */
+};
+enum vrt_proto { VRT_PROTO_KERNEL = 2, VRT_PROTO_BOOT = 3, VRT_PROTO_STATIC = 4 };
+
+struct vroute {
+	struct vaddr dst;
+	unsigned plen;
+	enum vrt_type type;
+	enum vrt_proto proto;
+	struct vaddr gw;     /* family 0 when directly connected */
+	struct ifnet *ifp;   /* may be NULL for blackhole/unreachable/prohibit */
+	uint32_t metric;
+	uint32_t mtu;        /* 0: the interface's */
+	struct vaddr prefsrc; /* family 0: chosen from the interface */
+};
+
+/* Add a route to the main table. A gateway must be reachable through a
+ * connected route (-ENETUNREACH); ifp may be NULL with a gateway (derived).
+ * -EEXIST for an existing dst/plen. */
+int vroute_add(struct vimage *vi, const struct vroute *r);
+/* Replace or add. */
+int vroute_replace(struct vimage *vi, const struct vroute *r);
+/* Delete dst/plen from the main table; -ESRCH when absent (as Linux). */
+int vroute_del(struct vimage *vi, const struct vaddr *dst, unsigned plen);
+/* Route lookup for dst as the forwarding path would do it: -ENETUNREACH when
+ * no route; the route in *r. The local table is consulted first. */
+int vroute_get(struct vimage *vi, const struct vaddr *dst, struct vroute *r);
+/* Visit the main table (local=false) or the local table (local=true). */
+int vroute_walk(struct vimage *vi, int family, bool local,
+		int (*fn)(void *ctx, const struct vroute *r), void *ctx);
+
+/* Route change notifications (what a routing daemon subscribes to). */
+enum vroute_event { VROUTE_ADDED = 1, VROUTE_DELETED = 2 };
+struct vroute_sub;
+int vroute_subscribe(struct vimage *vi,
+		     void (*fn)(void *ctx, enum vroute_event ev,
+				const struct vroute *r),
+		     void *ctx, struct vroute_sub **out);
+void vroute_unsubscribe(struct vimage *vi, struct vroute_sub *sub);
+
+/* ---- neighbours (ARP) --------------------------------------------------- */
+enum vneigh_state { VNEIGH_INCOMPLETE = 1, VNEIGH_REACHABLE = 2, VNEIGH_STALE = 3,
+		    VNEIGH_PERMANENT = 4, VNEIGH_FAILED = 5 };
+struct vneigh_info {
+	struct vaddr addr;
+	struct ifnet *ifp;
+	uint8_t mac[6];
+	enum vneigh_state state;
+	uint64_t expires_ns; /* 0: none */
+};
+int vneigh_walk(struct vimage *vi,
+		int (*fn)(void *ctx, const struct vneigh_info *n), void *ctx);
+/* Flush every entry of an interface (NULL: all interfaces). */
+void vneigh_flush(struct vimage *vi, struct ifnet *ifp);
+/* Add a permanent entry (arp -s). */
+int vneigh_add_permanent(struct ifnet *ifp, const struct vaddr *addr,
+			 const uint8_t mac[6]);
+
+#endif

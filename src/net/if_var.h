@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Interfaces: internal definitions (the public API is vimage/net.h). */
+#ifndef VIMAGE_IF_VAR_H
+#define VIMAGE_IF_VAR_H
+
+#include "core/kern.h"
+
+struct ifaddr {
+	struct ifaddr *next;
+	struct ifnet *ifp;
+	struct vaddr addr;
+	uint8_t plen;
+	uint32_t bcast; /* IPv4 directed broadcast, host order; 0 if none */
+};
+
+struct if_capture {
+	vif_capture_sink sink;
+	void *ctx;
+	uint32_t snaplen;
+};
+
+struct if_ops {
+	const char *kind; /* "loopback", "ve", "ext" */
+	/* Send a complete link-layer frame; consumes p. */
+	void (*transmit)(struct ifnet *ifp, struct pkt *p);
+	/* Release driver state (the ifnet itself is freed by if.c). */
+	void (*destroy)(struct ifnet *ifp);
+};
+
+struct ifnet {
+	struct list link; /* in the vimage's interface list, index order */
+	struct vimage *vi;
+	struct vimage *home; /* where it was created (see if_vimage_gone) */
+	const struct if_ops *ops;
+	char name[VIF_NAMESIZ];
+	uint32_t index;
+	uint32_t flags;
+	uint32_t mtu;
+	uint8_t mac[6];
+	uint8_t type; /* enum vif_type */
+	struct ifaddr *addrs;
+	struct if_capture *cap;
+	struct vif_stats st;
+	struct ifnet *peer; /* ve: the other end */
+	const struct vif_ext_ops *ext_ops;
+	void *ext_ctx;
+};
+
+struct if_state {
+	struct list ifs;
+	uint32_t next_index;
+	uint32_t count;
+	struct ifnet *lo;
+};
+
+static inline struct if_state *vimage_if(const struct vimage *vi)
+{
+	return vimage_state(vi, VMOD_IF);
+}
+
+extern const struct vmodule if_module;
+
+/* Receive path: a frame arrived on ifp (called by world_run). */
+void if_input(struct ifnet *ifp, struct pkt *p);
+/* Transmit a complete frame: counters, capture, driver. Consumes p. */
+void if_transmit(struct ifnet *ifp, struct pkt *p);
+/* Capture hook used by both directions. */
+void if_capture_frame(struct ifnet *ifp, const struct pkt *p);
+/* Create an interface in vi; name NULL picks "<prefix>N". */
+int if_create(struct vimage *vi, const char *name, const char *prefix,
+	      enum vif_type type, const struct if_ops *ops, struct ifnet **out);
+/* The first IPv4 address of ifp, or NULL. */
+struct ifaddr *if_first_addr4(const struct ifnet *ifp);
+/* Is a an IPv4 address of this vimage? Returns the ifaddr or NULL. */
+struct ifaddr *in_local_addr(struct vimage *vi, uint32_t a);
+
+/* Ethernet (ether.c) */
+void ether_input(struct ifnet *ifp, struct pkt *p);
+/* Prepend an Ethernet header to p and transmit. */
+void ether_send(struct ifnet *ifp, struct pkt *p, const uint8_t dst[6],
+		uint16_t ethertype);
+
+/* Address helpers (in.c) */
+int in_addr_remove_all(struct ifnet *ifp);
+
+#endif

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The socket layer (internal): struct vsocket and the protocol switch. */
+#ifndef VIMAGE_SOCKET_VAR_H
+#define VIMAGE_SOCKET_VAR_H
+
+#include "core/kern.h"
+#include "vimage/socket.h"
+
+struct vsocket;
+
+/* What a protocol implements for the socket layer. Addresses arrive already
+ * validated and converted (struct vaddr, host-order port). */
+struct vproto {
+	int type, protocol; /* protocol 0 matches any for this type */
+	int (*attach)(struct vsocket *so);
+	void (*detach)(struct vsocket *so); /* unhook from protocol tables */
+	int (*bind)(struct vsocket *so, const struct vaddr *a, uint16_t port);
+	int (*connect)(struct vsocket *so, const struct vaddr *a, uint16_t port);
+	int (*disconnect)(struct vsocket *so);
+	/* dst NULL: the connected peer (-EDESTADDRREQ when none). */
+	ssize_t (*send)(struct vsocket *so, const void *buf, size_t len,
+			int flags, const struct vaddr *dst, uint16_t port);
+};
+
+/* Per-datagram metadata kept in pkt->cb while queued on a socket. */
+struct dgram_cb {
+	struct vaddr from;
+	uint16_t port;
+	uint32_t ifindex;
+	uint8_t ttl, tos;
+};
+
+#define SOF_REUSEADDR 0x1
+#define SOF_BROADCAST 0x2
+#define SOF_REUSEPORT 0x4
+#define SOF_KEEPALIVE 0x8
+#define SOF_DONTROUTE 0x10
+
+struct vsocket {
+	struct list link;   /* all sockets of the vimage */
+	struct list plink;  /* protocol list (raw, ping) */
+	struct vsocket *pnext; /* protocol hash chain (udp ports) */
+	struct vimage *vi;
+	const struct vproto *proto;
+	int domain, type, protocol;
+	uint32_t options; /* SOF_* */
+	int error;        /* pending SO_ERROR (negative errno) */
+	bool bound, connected, shut_rd, shut_wr, hdrincl;
+	/* Chosen by the user's bind (Linux's SOCK_BINDADDR/BINDPORT_LOCK):
+	 * a datagram disconnect keeps them and releases the rest. */
+	bool addr_locked, port_locked;
+	struct vaddr laddr, faddr;
+	uint16_t lport, fport;
+	struct pktq rcvq;
+	uint32_t rcvbuf, sndbuf;
+	uint8_t ttl; /* 0: default */
+	uint8_t tos;
+	uint32_t icmp_filter; /* ICMP_FILTER: bit n drops type n */
+	/* SO_BINDTODEVICE as an index, not a pointer: the interface may be
+	 * destroyed or moved away while the socket lives (0: none). */
+	uint32_t bound_ifindex;
+	uint64_t rcvtimeo_ns, sndtimeo_ns; /* stored for the daemon */
+	void (*notify)(void *ctx, struct vsocket *so, unsigned events);
+	void *notify_ctx;
+};
+
+struct socket_state {
+	struct list socks;
+	uint32_t count;
+};
+static inline struct socket_state *vimage_socket(const struct vimage *vi)
+{
+	return vimage_state(vi, VMOD_SOCKET);
+}
+extern const struct vmodule socket_module;
+
+_Static_assert(sizeof(struct dgram_cb) <= sizeof(((struct pkt *)0)->cb),
+	       "dgram_cb must fit in pkt->cb");
+
+/* Queue a received datagram on so (cb filled by the caller). Returns false
+ * (p not consumed) when the receive buffer is full. */
+bool so_enqueue_dgram(struct vsocket *so, struct pkt *p);
+/* Is a (host order) a broadcast destination in vi: the limited broadcast
+ * or a directed broadcast of one of its subnets? */
+bool so_addr_is_bcast(struct vimage *vi, uint32_t a);
+/* May a socket bind to a: 0.0.0.0, a local address, a broadcast or a
+ * multicast address (Linux's inet_addr_valid_or_nonlocal). */
+bool so_addr_bindable(struct vimage *vi, uint32_t a);
+/* The interface of SO_BINDTODEVICE: NULL when none; -ENODEV in *err when
+ * the interface has gone. */
+struct ifnet *so_bound_ifp(const struct vsocket *so, int *err);
+/* Source address for a datagram from so to dst: the bound address, else
+ * one on the bound device, else the route's. 0 or negative errno. */
+int so_select_src(struct vsocket *so, uint32_t dst, uint32_t *src);
+/* Does so accept a packet received on ifindex (SO_BINDTODEVICE)? */
+static inline bool so_dev_ok(const struct vsocket *so, uint32_t ifindex)
+{
+	return !so->bound_ifindex || so->bound_ifindex == ifindex;
+}
+/* Tell the owner that readiness may have changed. */
+void so_wakeup(struct vsocket *so);
+/* Record an asynchronous error (ICMP) and wake. */
+void so_set_error(struct vsocket *so, int err);
+
+extern const struct vproto udp_proto;
+extern const struct vproto raw_proto;
+extern const struct vproto ping_proto;
+
+#endif
