@@ -14,7 +14,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
-CFLAGS_BASE := -std=gnu11 -g $(WARN) -Iinclude -Isrc -D_GNU_SOURCE -fno-common -fno-pie
+CFLAGS_BASE := -std=gnu11 -g $(WARN) -Iinclude -Isrc -Itests -D_GNU_SOURCE -fno-common -fno-pie
 LDFLAGS += -no-pie
 CFLAGS  ?= $(OPT)
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS) $(EXTRA_CFLAGS)
@@ -26,7 +26,7 @@ CORE_SRCS := $(sort $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
 HOST_SRCS := $(sort $(wildcard src/host/*.c))
 HARNESS   := tests/harness/test_main.c
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
-SIM_SRCS  := $(sort $(wildcard tests/sim/*.c)) tests/sim/simnet.c
+SIM_SRCS  := $(sort $(wildcard tests/sim/*.c))
 SIM_SRCS  := $(sort $(SIM_SRCS))
 BENCH_SRCS:= $(sort $(wildcard bench/*.c))
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))

@@ -186,14 +186,19 @@ ksoftirqd_ticks() {
 # "NAME sent failed wall_ns cpu_ns received ksoftirqd_ms" to $TMP/results
 # (not run in $(...), so that SINK_PID stays visible to cleanup)
 blast() {
-	local out="$TMP/sink.$1" i k0 k1 s
+	local out i k0 k1 s
+	# a fresh file each time: reusing one raced with the truncation by the
+	# new sink (the old "ready" was seen)
+	NBLAST=$((NBLAST + 1))
+	out=$TMP/sink.$NBLAST
 	ip netns exec "$3" taskset -c $SINK_CPU "$UDPBLAST" sink $PORT -t $(($5 + 10)) -i 500 >"$out" &
 	SINK_PID=$!
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 200; i++)); do # at most 10 s
 		grep -q ready "$out" 2>/dev/null && break
+		kill -0 "$SINK_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	grep -q ready "$out" || die "sink did not start"
+	grep -q ready "$out" || die "sink did not start ($((i * 50)) ms)"
 	k0=$(ksoftirqd_ticks)
 	s=$(ip netns exec "$2" taskset -c $SEND_CPU "$UDPBLAST" send "$4" $PORT -n "$COUNT" -t "$5" -b 64 -l 22) ||
 		die "sender failed"
@@ -206,6 +211,7 @@ blast() {
 	}' "$out" >>"$TMP/results"
 }
 
+NBLAST=0
 : >"$TMP/results"
 for round in 1 2; do
 	blast pair "$PA" "$PB" 10.202.0.2 $PAIR_SECS

@@ -60,7 +60,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-NETNS_MK=${NETNS_MK:-$ROOT/build/bench/netns_mk}
+NETNS_MK_DEFAULT=$ROOT/build/bench/netns_mk
+NETNS_MK=${NETNS_MK:-$NETNS_MK_DEFAULT}
 P=vbn$$
 HUB=${P}hub
 TMP=$(mktemp -d /tmp/${P}.XXXXXX)
@@ -96,13 +97,17 @@ meminfo() {
 now_ns() { date +%s%N; }
 
 # Build the helper if needed (fall back to ip(8) if impossible, or when
-# NETNS_MK_FORCE_IP is set, to compare).
+# NETNS_MK_FORCE_IP is set, to compare). Only the default path under build/
+# is ever (re)built; a $NETNS_MK given by the caller is used as it is.
 if [ -n "${NETNS_MK_FORCE_IP:-}" ]; then
 	NETNS_MK=
+elif [ "$NETNS_MK" != "$NETNS_MK_DEFAULT" ]; then
+	[ -x "$NETNS_MK" ] || NETNS_MK=
 elif [ -x "$NETNS_MK" ] && [ ! "$ROOT/bench/linux/netns_mk.c" -nt "$NETNS_MK" ]; then
 	:
 elif command -v gcc >/dev/null && mkdir -p "$(dirname "$NETNS_MK")" &&
-	gcc -O2 -Wall -o "$NETNS_MK" "$ROOT/bench/linux/netns_mk.c"; then
+	gcc -O2 -Wall -o "$NETNS_MK.tmp$$" "$ROOT/bench/linux/netns_mk.c" &&
+	mv -f "$NETNS_MK.tmp$$" "$NETNS_MK"; then
 	:
 else
 	NETNS_MK=

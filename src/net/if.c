@@ -312,6 +312,8 @@ int vif_move(struct ifnet *ifp, struct vimage *to, const char *newname)
 	if_unlink(ifp);
 	if (from->parent == to && ifp->home == from)
 		ifp->home = to; /* moving up hands ownership up */
+	if (to->parent == from)
+		strcpy(ifp->parent_name, ifp->name);
 	strcpy(ifp->name, keep);
 	if_link(to, ifp);
 	vlog(to, VLOG_INFO, "interface %s moved in from %s", ifp->name,
@@ -436,6 +438,9 @@ static void if_destroy_all(struct vimage *vi, void *state)
 			if_free(ifp);
 			continue;
 		}
+		if (ifp->parent_name[0] &&
+		    vif_move(ifp, vi->parent, ifp->parent_name) == 0)
+			continue;
 		if (vif_move(ifp, vi->parent, NULL) == -EEXIST) {
 			char name[VIF_NAMESIZ];
 

@@ -33,6 +33,7 @@ struct ifnet {
 	struct vimage *home; /* where it was created (see if_vimage_gone) */
 	const struct if_ops *ops;
 	char name[VIF_NAMESIZ];
+	char parent_name[VIF_NAMESIZ]; /* its name before it moved down */
 	uint32_t index;
 	uint32_t flags;
 	uint32_t mtu;

@@ -386,7 +386,7 @@ static int arp_init(struct vimage *vi, void *state)
 	as->keep_s = 1200; /* FreeBSD's net.link.ether.inet.max_age */
 	as->retrans_ms = 1000;
 	as->maxtries = 5;
-	as->maxhold = 16;
+	as->maxhold = 128; /* Linux holds ~100 packets (unres_qlen) */
 	as->down_s = 20;
 	return 0;
 }

@@ -37,9 +37,10 @@
  *    the table for good. A datagram that cannot fit even alone is dropped.
  *  - The timeout runs from the first fragment and is never extended, so a
  *    trickle of fragments cannot keep a queue alive.
- *  - Counters follow FreeBSD's netstat: st.fragments, st.fragdropped and
- *    st.fragtimeout count fragments; st.reassembled, st.fragmented count
- *    datagrams; st.ofragments counts fragments sent.
+ *  - Counters follow FreeBSD's netstat: st.fragdropped and st.fragtimeout
+ *    count fragments; st.reassembled, st.fragmented count datagrams;
+ *    st.ofragments counts fragments sent. st.fragments (received) is
+ *    counted by ip_input, the caller.
  *  - Queues are found by a linear search from the newest: frag_maxqueues is
  *    small and the datagram being reassembled is nearly always the newest.
  *  - Fragmentation copies into fragments after the first only the options
@@ -53,13 +54,13 @@
 #include "netinet/inet.h"
 
 #define IP_MAXPACKET 65535
-#define IPOPT_EOL 0
-#define IPOPT_NOP 1
+#define IPOPT_EOL    0
+#define IPOPT_NOP    1
 #define IPOPT_COPIED 0x80
 
-#define ECN_MASK 0x03
+#define ECN_MASK    0x03
 #define ECN_NOT_ECT 0x00
-#define ECN_CE 0x03
+#define ECN_CE	    0x03
 
 struct reass_queue {
 	struct list link; /* in ip_state.reass, oldest first */
@@ -69,13 +70,13 @@ struct reass_queue {
 	uint16_t id;
 	uint8_t proto;
 	bool have_last;
-	uint8_t ecn_seen;  /* bit (1 << ECN codepoint) per codepoint seen */
+	uint8_t ecn_seen;   /* bit (1 << ECN codepoint) per codepoint seen */
 	uint32_t flags_and; /* packet flags common to every fragment */
-	uint32_t total;    /* payload bytes of the datagram, once have_last */
-	uint32_t max_end;  /* highest payload end held */
-	uint32_t received; /* payload bytes held (never overlapping) */
+	uint32_t total;	    /* payload bytes of the datagram, once have_last */
+	uint32_t max_end;   /* highest payload end held */
+	uint32_t received;  /* payload bytes held (never overlapping) */
 	uint32_t nfrags;
-	uint64_t bytes; /* memory charged to ip_state.reass_bytes */
+	uint64_t bytes;	   /* memory charged to ip_state.reass_bytes */
 	struct pkt *frags; /* sorted by offset, chained through next */
 };
 
@@ -150,7 +151,8 @@ static struct reass_queue *reass_lookup(struct ip_state *ip,
 					const struct ipv4_repr *r)
 {
 	for (struct list *l = ip->reass.prev; l != &ip->reass; l = l->prev) {
-		struct reass_queue *q = container_of(l, struct reass_queue, link);
+		struct reass_queue *q =
+		    container_of(l, struct reass_queue, link);
 
 		if (q->id == r->id && q->src == r->src && q->dst == r->dst &&
 		    q->proto == r->proto)
@@ -163,7 +165,8 @@ static struct reass_queue *reass_oldest_except(struct ip_state *ip,
 					       const struct reass_queue *keep)
 {
 	for (struct list *l = ip->reass.next; l != &ip->reass; l = l->next) {
-		struct reass_queue *q = container_of(l, struct reass_queue, link);
+		struct reass_queue *q =
+		    container_of(l, struct reass_queue, link);
 
 		if (q != keep)
 			return q;
@@ -281,15 +284,13 @@ struct pkt *ip_reass(struct vimage *vi, struct pkt *p,
 
 	if (!r->mf && r->frag_off == 0)
 		return p; /* not a fragment */
-	ip->st.fragments++;
 	if (r->hlen < IPV4_HLEN || r->total_len < r->hlen ||
 	    p->len < r->total_len)
 		goto drop;
 	pkt_trim(p, r->total_len);
 	len = (uint32_t)r->total_len - r->hlen;
 	end = off + len;
-	if (len == 0 || (r->mf && (len & 7)) ||
-	    end > IP_MAXPACKET - IPV4_HLEN)
+	if (len == 0 || (r->mf && (len & 7)) || end > IP_MAXPACKET - IPV4_HLEN)
 		goto drop;
 	if (ip->frag_maxbytes <= 0 || ip->frag_maxqueues <= 0)
 		goto drop; /* reassembly disabled */
@@ -353,7 +354,8 @@ void ip_reass_flush(struct vimage *vi)
 
 	list_for_each_safe(l, tmp, &ip->reass)
 	{
-		struct reass_queue *q = container_of(l, struct reass_queue, link);
+		struct reass_queue *q =
+		    container_of(l, struct reass_queue, link);
 
 		reass_unlink(vi, q);
 		reass_free_unlinked(vi, q);

@@ -6,24 +6,29 @@
  *
  * Small (up to LPM_SMALL_MAX prefixes): one allocation holding parallel
  * arrays of values, keys and prefix lengths, sorted longest prefix first,
- * so a lookup is a linear scan that stops at the first match. A host's
- * table of three or four routes then costs about 150 bytes, which is what
- * lets a process hold a hundred thousand vimages.
+ * so a lookup is a linear scan that stops at the first match. A table of
+ * eight IPv4 routes costs 160 bytes all told, which is what lets a
+ * process hold a hundred thousand vimages.
  *
  * Large: a multibit trie with a stride of 6 bits (so a node's slots fit
- * one 64-bit bitmap), in the manner of poptrie. Each node keeps
- *  - the prefixes it owns (lengths depth+1 .. depth+6; the root also owns
- *    /0), in a small sorted array: this is the authoritative set, used by
- *    get, insert, delete and walk, and nothing else stores the prefixes;
- *  - its children, contiguous and in slot order, found by counting the bits
- *    of `vector` below the slot;
- *  - leaf-pushed lookup results for the slots without a child, with runs
- *    of equal results stored once (a bit in `leafvec` starts a run), found
- *    by counting the bits of `leafvec` up to the slot.
- * A lookup is therefore a loop of a shift, a bit test and a popcount per 6
- * bits, with no comparison against any prefix. Keys are zero-padded past
- * their width, so the last level of IPv4 (bits 30-31) and IPv6 (126-127)
- * is an ordinary node of which only some slots are ever used.
+ * one 64-bit bitmap), in the manner of poptrie. A node is one block:
+ *  - `vector`, a bit per slot that has a child, and the children's
+ *    pointers in slot order, found by counting the bits below the slot;
+ *  - leaf-pushed lookup results for the childless slots, with runs of
+ *    equal results stored once (a bit in `leafvec` starts a run), found by
+ *    counting the bits of `leafvec` up to the slot;
+ *  - the prefixes the node owns (lengths depth+1 .. depth+6; the root also
+ *    owns /0), each as a value and a one-byte code. These are the
+ *    authoritative set, used by get, insert, delete and walk; nothing
+ *    else stores the prefixes, so no second structure doubles the memory.
+ * A lookup is a loop of a shift, a bit test and a popcount per 6 bits,
+ * comparing no prefix, and its last step reads bitmaps and result from
+ * the same block. Keys are zero-padded past their width, so the last level
+ * of IPv4 (bits 30-31) and IPv6 (126-127) is an ordinary node of which
+ * only some slots are ever used. Large IPv4 tables (from LPM_TOP_ON
+ * prefixes) also keep a direct index of the 4096 depth-12 nodes, which
+ * saves the two upper steps every lookup would otherwise take (about a
+ * third of the time at a million routes).
  *
  * Updates are incremental: a node's results depend only on its own
  * prefixes and on the result it inherits from above, so an insert or a
@@ -38,9 +43,10 @@
  * the table is marked stale and lookups fall back to a slower walk over
  * the owned prefixes until a later update manages a full recompute.
  *
- * IPv6 uses the same trie. It is not tuned (a /128 host route costs a
- * chain of up to 21 nodes) but it is correct and lookups stay within 22
- * node visits.
+ * IPv6 uses the same trie without the direct index. It is not tuned (a
+ * /128 host route costs a chain of up to 21 nodes; ~340 bytes a prefix on
+ * the test's random mix) but it is correct and a lookup visits at most 22
+ * nodes.
  */
 #include "route/lpm.h"
 
@@ -56,6 +62,11 @@
 #define PT_SLOTS 64
 #define PT_MAX_LEVELS 22 /* ceil(128 / 6) */
 
+/* IPv4 tables this big also index the depth-12 nodes directly */
+#define LPM_TOP_BITS 12
+#define LPM_TOP_ON 4096
+#define LPM_TOP_OFF 2048
+
 /* A key as two 64-bit words, most significant bit of the address first. */
 struct lpm_key {
 	uint64_t w[2];
@@ -64,12 +75,25 @@ struct lpm_key {
 struct pt_node {
 	uint64_t vector; /* slot has a child */
 	uint64_t leafvec; /* childless slot starts a run of equal results */
-	struct pt_node *children; /* popcount(vector) nodes, in slot order */
-	uintptr_t *leaves; /* popcount(leafvec) results */
-	/* npfx owned values, then npfx codes (uint8_t), sorted by walk order */
-	uintptr_t *pvals;
-	uint8_t npfx;
+	uint8_t nchild; /* popcount(vector) */
+	uint8_t nleaf; /* popcount(leafvec) */
+	uint8_t npfx; /* owned prefixes */
+	/*
+	 * nchild children in slot order, then nleaf results (uintptr_t),
+	 * npfx owned values (uintptr_t) and npfx codes (uint8_t), the owned
+	 * prefixes sorted in walk order.
+	 */
+	struct pt_node *kids[];
 };
+
+_Static_assert(sizeof(uintptr_t) == sizeof(struct pt_node *),
+	       "leaves and values share the array of child pointers");
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
+#define LPM_POPCNT_DISPATCH 1
+#else
+#define LPM_POPCNT_DISPATCH 0
+#endif
 
 struct lpm {
 	size_t count;
@@ -77,11 +101,15 @@ struct lpm {
 	uint8_t keybits;
 	bool large;
 	bool stale; /* large only: leaves are not trustworthy */
+	bool popcnt; /* the CPU has popcnt: use the lookups built for it */
 	uint8_t small_cap;
 	union {
 		void *small; /* vals[cap], keys[cap * keybits / 32], plens[cap] */
 		struct pt_node *root;
 	};
+	/* large IPv4 only, or NULL: the node at depth 12 for each value of
+	 * the top 12 bits (NULL where there is none) */
+	struct pt_node **top;
 };
 
 /* ---- memory accounting ---- */
@@ -118,26 +146,6 @@ static void lpm_free(struct lpm *t, void *p, size_t n)
 		return;
 	free(p);
 	t->mem -= lpm_acct(n);
-}
-
-/*
- * Shrink a block in place. A failed shrinking realloc leaves the old block
- * valid and large enough, so it is kept (glibc never fails here; elsewhere
- * the accounting would then be a few bytes low).
- */
-static void *lpm_shrink(struct lpm *t, void *p, size_t old, size_t n)
-{
-	void *q;
-
-	if (!n) {
-		lpm_free(t, p, old);
-		return NULL;
-	}
-	q = realloc(p, n);
-	if (!q)
-		return p;
-	t->mem = t->mem - lpm_acct(old) + lpm_acct(n);
-	return q;
 }
 
 static unsigned popc(uint64_t x)
@@ -345,9 +353,13 @@ static void small_remove(struct lpm *t, unsigned pos)
 
 static uintptr_t small_lookup4(const struct lpm *t, uint32_t addr)
 {
-	const uint32_t *keys = small_keys(t);
-	const uint8_t *plens = small_plens(t);
+	const uint32_t *keys;
+	const uint8_t *plens;
 
+	if (!t->count) /* no block at all */
+		return 0;
+	keys = small_keys(t);
+	plens = small_plens(t);
 	for (size_t i = 0; i < t->count; i++) {
 		uint32_t mask = plens[i] ? ~0U << (32 - plens[i]) : 0;
 
@@ -366,6 +378,52 @@ static uintptr_t small_lookup(const struct lpm *t, const struct lpm_key *a)
 		if (key_eq(&m, &e))
 			return small_vals(t)[i];
 	}
+	return 0;
+}
+
+/* ---- trie: node blocks ---- */
+
+/*
+ * A node is one block: the header, then its children (pointers, in slot
+ * order), its leaves, its owned values and their codes. Keeping a node's
+ * leaves beside its bitmaps means the last step of a lookup touches one
+ * block, not two, which matters when the trie is far bigger than the
+ * cache and the TLB.
+ */
+static size_t pt_size(unsigned nc, unsigned nl, unsigned np)
+{
+	return sizeof(struct pt_node) + (nc + nl + np) * sizeof(uintptr_t) + np;
+}
+
+static size_t pt_bytes(const struct pt_node *n)
+{
+	return pt_size(n->nchild, n->nleaf, n->npfx);
+}
+
+static uintptr_t *pt_leafv(const struct pt_node *n)
+{
+	return (uintptr_t *)(n->kids + n->nchild);
+}
+
+static uintptr_t *pt_pvals(const struct pt_node *n)
+{
+	return pt_leafv(n) + n->nleaf;
+}
+
+static uint8_t *pt_codes(const struct pt_node *n)
+{
+	return (uint8_t *)(pt_pvals(n) + n->npfx);
+}
+
+/* Resize a node block; shrinking keeps the old block if realloc fails. */
+static int pt_resize(struct lpm *t, struct pt_node **pn, size_t old, size_t n)
+{
+	struct pt_node *q = realloc(*pn, n);
+
+	if (!q)
+		return n > old ? -ENOMEM : 0;
+	t->mem = t->mem - lpm_acct(old) + lpm_acct(n);
+	*pn = q;
 	return 0;
 }
 
@@ -394,16 +452,6 @@ static unsigned code_rank(unsigned code)
 	return code_start(code) << 3 | code_len(code);
 }
 
-static uint8_t *pt_codes(const struct pt_node *n)
-{
-	return n->pvals ? (uint8_t *)(n->pvals + n->npfx) : NULL;
-}
-
-static size_t pfx_size(unsigned npfx)
-{
-	return npfx * (sizeof(uintptr_t) + 1);
-}
-
 /* Index of code, or the insert position as -(pos + 1). */
 static int pfx_find(const struct pt_node *n, unsigned code)
 {
@@ -422,44 +470,44 @@ static int pfx_find(const struct pt_node *n, unsigned code)
 	return -(int)i - 1;
 }
 
-static int pfx_insert(struct lpm *t, struct pt_node *n, unsigned pos,
+static int pfx_insert(struct lpm *t, struct pt_node **pn, unsigned pos,
 		      unsigned code, uintptr_t value)
 {
-	unsigned cnt = n->npfx;
-	uintptr_t *vals = lpm_alloc(t, pfx_size(cnt + 1));
-	uint8_t *codes, *old_codes = pt_codes(n);
+	size_t size = pt_bytes(*pn);
+	unsigned cnt = (*pn)->npfx;
+	uint8_t *old_codes, *codes;
+	uintptr_t *vals;
+	int err;
 
-	if (!vals)
-		return -ENOMEM;
+	err = pt_resize(t, pn, size, size + sizeof(uintptr_t) + 1);
+	if (err)
+		return err;
+	vals = pt_pvals(*pn);
+	old_codes = (uint8_t *)(vals + cnt);
 	codes = (uint8_t *)(vals + cnt + 1);
-	if (cnt) {
-		memcpy(vals, n->pvals, pos * sizeof(*vals));
-		memcpy(vals + pos + 1, n->pvals + pos,
-		       (cnt - pos) * sizeof(*vals));
-		memcpy(codes, old_codes, pos);
-		memcpy(codes + pos + 1, old_codes + pos, cnt - pos);
-	}
+	/* the codes move up past the new value: tail first, then head */
+	memmove(codes + pos + 1, old_codes + pos, cnt - pos);
+	memmove(codes, old_codes, pos);
+	memmove(vals + pos + 1, vals + pos, (cnt - pos) * sizeof(*vals));
 	vals[pos] = value;
 	codes[pos] = (uint8_t)code;
-	lpm_free(t, n->pvals, pfx_size(cnt));
-	n->pvals = vals;
-	n->npfx = (uint8_t)(cnt + 1);
+	(*pn)->npfx = (uint8_t)(cnt + 1);
 	return 0;
 }
 
-static void pfx_remove(struct lpm *t, struct pt_node *n, unsigned pos)
+static void pfx_remove(struct lpm *t, struct pt_node **pn, unsigned pos)
 {
-	unsigned cnt = n->npfx;
-	uint8_t *old_codes = pt_codes(n);
-	uint8_t *codes = (uint8_t *)(n->pvals + cnt - 1);
+	size_t size = pt_bytes(*pn);
+	unsigned cnt = (*pn)->npfx;
+	uintptr_t *vals = pt_pvals(*pn);
+	uint8_t *old_codes = (uint8_t *)(vals + cnt);
+	uint8_t *codes = (uint8_t *)(vals + cnt - 1);
 
-	/* compact in place (codes move down by one value), then shrink */
-	memmove(n->pvals + pos, n->pvals + pos + 1,
-		(cnt - pos - 1) * sizeof(uintptr_t));
+	memmove(vals + pos, vals + pos + 1, (cnt - pos - 1) * sizeof(*vals));
 	memmove(codes, old_codes, pos);
 	memmove(codes + pos, old_codes + pos + 1, cnt - pos - 1);
-	n->pvals = lpm_shrink(t, n->pvals, pfx_size(cnt), pfx_size(cnt - 1));
-	n->npfx = (uint8_t)(cnt - 1);
+	(*pn)->npfx = (uint8_t)(cnt - 1);
+	pt_resize(t, pn, size, size - sizeof(uintptr_t) - 1);
 }
 
 /* The code of prefix key/plen at a node of depth d (d <= plen <= d + 6). */
@@ -481,6 +529,7 @@ static void pt_raw(const struct pt_node *n, uintptr_t dflt,
 		   uintptr_t raw[PT_SLOTS], int8_t own[PT_SLOTS])
 {
 	const uint8_t *codes = pt_codes(n);
+	const uintptr_t *vals = pt_pvals(n);
 
 	for (unsigned s = 0; s < PT_SLOTS; s++) {
 		raw[s] = dflt;
@@ -494,7 +543,7 @@ static void pt_raw(const struct pt_node *n, uintptr_t dflt,
 		for (unsigned s = start; s < end; s++) {
 			if ((int)len > own[s]) {
 				own[s] = (int8_t)len;
-				raw[s] = n->pvals[j];
+				raw[s] = vals[j];
 			}
 		}
 	}
@@ -509,11 +558,12 @@ static uintptr_t pt_inherit(const struct pt_node *n, unsigned slot,
 
 	for (unsigned j = 0; j < n->npfx; j++) {
 		unsigned len = code_len(codes[j]);
+		unsigned span = 1U << (PT_STRIDE - len);
 
-		if (code_start(codes[j]) == (slot & ~((1U << (PT_STRIDE - len)) - 1)) &&
+		if (code_start(codes[j]) == (slot & ~(span - 1)) &&
 		    (int)len > best) {
 			best = (int)len;
-			dflt = n->pvals[j];
+			dflt = pt_pvals(n)[j];
 		}
 	}
 	return dflt;
@@ -521,13 +571,14 @@ static uintptr_t pt_inherit(const struct pt_node *n, unsigned slot,
 
 /* ---- trie: lookup results ---- */
 
-/* Recompute the leaves of n from its raw results (children excluded). */
-static int pt_leaves(struct lpm *t, struct pt_node *n,
+/* Recompute the leaves of *pn from its raw results (children excluded). */
+static int pt_leaves(struct lpm *t, struct pt_node **pn,
 		     const uintptr_t raw[PT_SLOTS])
 {
+	struct pt_node *n = *pn;
 	uintptr_t tmp[PT_SLOTS];
 	uint64_t lv = 0;
-	unsigned nl = 0, old = popc(n->leafvec);
+	unsigned nl = 0;
 
 	for (unsigned s = 0; s < PT_SLOTS; s++) {
 		if (n->vector >> s & 1)
@@ -537,44 +588,54 @@ static int pt_leaves(struct lpm *t, struct pt_node *n,
 			tmp[nl++] = raw[s];
 		}
 	}
-	if (nl != old) {
-		uintptr_t *p = lpm_alloc(t, nl * sizeof(*p));
+	if (nl != n->nleaf) {
+		/* the owned prefixes behind the leaves move with them */
+		size_t size = pt_bytes(n);
+		size_t tail = n->npfx * (sizeof(uintptr_t) + 1);
+		size_t at = size - tail;
+		size_t nsize = pt_size(n->nchild, nl, n->npfx);
+		size_t nat = nsize - tail;
+		int err;
 
-		if (!p && nl)
-			return -ENOMEM;
-		lpm_free(t, n->leaves, old * sizeof(*p));
-		n->leaves = p;
+		if (nl < n->nleaf)
+			memmove((char *)n + nat, (char *)n + at, tail);
+		err = pt_resize(t, pn, size, nsize);
+		if (err)
+			return err;
+		n = *pn;
+		if (nl > n->nleaf)
+			memmove((char *)n + nat, (char *)n + at, tail);
+		n->nleaf = (uint8_t)nl;
 	}
-	if (nl)
-		memcpy(n->leaves, tmp, nl * sizeof(*tmp));
+	memcpy(pt_leafv(n), tmp, nl * sizeof(*tmp));
 	n->leafvec = lv;
 	return 0;
 }
 
 /*
- * n now inherits dflt: recompute it and the children that see dflt
+ * *pn now inherits dflt: recompute it and the children that see dflt
  * through it. Keeps going after a failure so as much as possible is right.
  */
-static int pt_push(struct lpm *t, struct pt_node *n, uintptr_t dflt)
+static int pt_push(struct lpm *t, struct pt_node **pn, uintptr_t dflt)
 {
 	uintptr_t raw[PT_SLOTS];
 	int8_t own[PT_SLOTS];
 	unsigned idx = 0;
 	int err;
 
-	pt_raw(n, dflt, raw, own);
-	err = pt_leaves(t, n, raw);
-	for (uint64_t v = n->vector; v; v &= v - 1, idx++) {
+	pt_raw(*pn, dflt, raw, own);
+	err = pt_leaves(t, pn, raw);
+	for (uint64_t v = (*pn)->vector; v; v &= v - 1, idx++) {
 		unsigned s = (unsigned)__builtin_ctzll(v);
 
-		if (own[s] < 0 && pt_push(t, &n->children[idx], dflt))
+		if (own[s] < 0 && pt_push(t, &(*pn)->kids[idx], dflt))
 			err = -ENOMEM;
 	}
 	return err;
 }
 
-/* n's owned prefixes changed (results were old_raw): recompute below. */
-static int pt_update(struct lpm *t, struct pt_node *n, uintptr_t dflt,
+/* *pn's owned prefixes changed (results were old_raw): recompute below. */
+static int pt_update(struct lpm *t, struct pt_node **pn, uintptr_t dflt,
 		     const uintptr_t old_raw[PT_SLOTS])
 {
 	uintptr_t raw[PT_SLOTS];
@@ -582,100 +643,113 @@ static int pt_update(struct lpm *t, struct pt_node *n, uintptr_t dflt,
 	unsigned idx = 0;
 	int err;
 
-	pt_raw(n, dflt, raw, own);
-	err = pt_leaves(t, n, raw);
-	for (uint64_t v = n->vector; v; v &= v - 1, idx++) {
+	pt_raw(*pn, dflt, raw, own);
+	err = pt_leaves(t, pn, raw);
+	for (uint64_t v = (*pn)->vector; v; v &= v - 1, idx++) {
 		unsigned s = (unsigned)__builtin_ctzll(v);
 
-		if (raw[s] != old_raw[s] && pt_push(t, &n->children[idx], raw[s]))
+		if (raw[s] != old_raw[s] &&
+		    pt_push(t, &(*pn)->kids[idx], raw[s]))
 			err = -ENOMEM;
 	}
 	return err;
 }
 
 /* Recompute every node (recovery after running out of memory). */
-static int pt_rebuild(struct lpm *t, struct pt_node *n, uintptr_t dflt)
+static int pt_rebuild(struct lpm *t, struct pt_node **pn, uintptr_t dflt)
 {
 	uintptr_t raw[PT_SLOTS];
 	int8_t own[PT_SLOTS];
 	unsigned idx = 0;
 	int err;
 
-	pt_raw(n, dflt, raw, own);
-	err = pt_leaves(t, n, raw);
-	for (uint64_t v = n->vector; v; v &= v - 1, idx++) {
+	pt_raw(*pn, dflt, raw, own);
+	err = pt_leaves(t, pn, raw);
+	for (uint64_t v = (*pn)->vector; v; v &= v - 1, idx++) {
 		unsigned s = (unsigned)__builtin_ctzll(v);
 
-		if (pt_rebuild(t, &n->children[idx], raw[s]))
+		if (pt_rebuild(t, &(*pn)->kids[idx], raw[s]))
 			err = -ENOMEM;
 	}
 	return err;
 }
 
-static void pt_relayout(struct lpm *t, struct pt_node *n, uintptr_t dflt)
+static void pt_relayout(struct lpm *t, struct pt_node **pn, uintptr_t dflt)
 {
 	uintptr_t raw[PT_SLOTS];
 	int8_t own[PT_SLOTS];
 
-	pt_raw(n, dflt, raw, own);
-	if (pt_leaves(t, n, raw))
+	pt_raw(*pn, dflt, raw, own);
+	if (pt_leaves(t, pn, raw))
 		t->stale = true;
 }
 
 /* ---- trie: structure ---- */
 
-static int pt_child_add(struct lpm *t, struct pt_node *n, unsigned slot)
+static struct pt_node *pt_new(struct lpm *t)
 {
-	unsigned cnt = popc(n->vector);
-	unsigned pos = popc(n->vector & ((1ULL << slot) - 1));
-	struct pt_node *c = lpm_alloc(t, (cnt + 1) * sizeof(*c));
+	struct pt_node *n = lpm_alloc(t, pt_size(0, 0, 0));
+
+	if (n)
+		memset(n, 0, sizeof(*n));
+	return n;
+}
+
+/* Give *pn an empty child at slot; its leaves are stale until relayout. */
+static int pt_child_add(struct lpm *t, struct pt_node **pn, unsigned slot)
+{
+	size_t size = pt_bytes(*pn);
+	unsigned pos = popc((*pn)->vector & ((1ULL << slot) - 1));
+	struct pt_node *c = pt_new(t), *n;
+	size_t at;
 
 	if (!c)
 		return -ENOMEM;
-	/* children live by value in one array: moving them is a memcpy */
-	if (cnt) {
-		memcpy(c, n->children, pos * sizeof(*c));
-		memcpy(c + pos + 1, n->children + pos, (cnt - pos) * sizeof(*c));
+	if (pt_resize(t, pn, size, size + sizeof(c))) {
+		lpm_free(t, c, pt_size(0, 0, 0));
+		return -ENOMEM;
 	}
-	memset(c + pos, 0, sizeof(*c));
-	lpm_free(t, n->children, cnt * sizeof(*c));
-	n->children = c;
+	n = *pn;
+	at = (size_t)((char *)(n->kids + pos) - (char *)n);
+	memmove(n->kids + pos + 1, n->kids + pos, size - at);
+	n->kids[pos] = c;
+	n->nchild++;
 	n->vector |= 1ULL << slot;
 	return 0;
 }
 
-/* Remove the (empty) child at slot. */
-static void pt_child_del(struct lpm *t, struct pt_node *n, unsigned slot)
-{
-	unsigned cnt = popc(n->vector);
-	unsigned pos = popc(n->vector & ((1ULL << slot) - 1));
-	struct pt_node *c = &n->children[pos];
-
-	lpm_free(t, c->leaves, popc(c->leafvec) * sizeof(uintptr_t));
-	lpm_free(t, c->pvals, pfx_size(c->npfx));
-	memmove(c, c + 1, (cnt - pos - 1) * sizeof(*c));
-	n->children = lpm_shrink(t, n->children, cnt * sizeof(*c),
-				 (cnt - 1) * sizeof(*c));
-	n->vector &= ~(1ULL << slot);
-}
-
 static void pt_free(struct lpm *t, struct pt_node *n)
 {
-	unsigned cnt = popc(n->vector);
-
-	for (unsigned i = 0; i < cnt; i++)
-		pt_free(t, &n->children[i]);
-	lpm_free(t, n->children, cnt * sizeof(*n->children));
-	lpm_free(t, n->leaves, popc(n->leafvec) * sizeof(uintptr_t));
-	lpm_free(t, n->pvals, pfx_size(n->npfx));
+	for (unsigned i = 0; i < n->nchild; i++)
+		pt_free(t, n->kids[i]);
+	lpm_free(t, n, pt_bytes(n));
 }
 
-/* The nodes from the root to the one owning a prefix. */
+/* Remove the (empty) child at slot. */
+static void pt_child_del(struct lpm *t, struct pt_node **pn, unsigned slot)
+{
+	struct pt_node *n = *pn;
+	size_t size = pt_bytes(n);
+	unsigned pos = popc(n->vector & ((1ULL << slot) - 1));
+	size_t at = (size_t)((char *)(n->kids + pos + 1) - (char *)n);
+
+	pt_free(t, n->kids[pos]);
+	memmove(n->kids + pos, n->kids + pos + 1, size - at);
+	n->nchild--;
+	n->vector &= ~(1ULL << slot);
+	pt_resize(t, pn, size, size - sizeof(n));
+}
+
+/*
+ * The nodes from the root to the one owning a prefix, as the places that
+ * point to them (so a node's block can move). ref[i + 1] lies inside
+ * node i, so changes that move blocks go bottom-up.
+ */
 struct pt_path {
-	struct pt_node *node[PT_MAX_LEVELS];
-	uintptr_t dflt[PT_MAX_LEVELS]; /* what node[i] inherits */
-	uint8_t slot[PT_MAX_LEVELS]; /* slot of node[i + 1] in node[i] */
-	bool grew[PT_MAX_LEVELS]; /* node[i] gained a child */
+	struct pt_node **ref[PT_MAX_LEVELS];
+	uintptr_t dflt[PT_MAX_LEVELS]; /* what node i inherits */
+	uint8_t slot[PT_MAX_LEVELS]; /* slot of node i + 1 in node i */
+	bool grew[PT_MAX_LEVELS]; /* node i gained a child */
 	unsigned n;
 };
 
@@ -686,7 +760,7 @@ struct pt_path {
 static int pt_descend(struct lpm *t, const struct lpm_key *key, unsigned plen,
 		      bool create, struct pt_path *path)
 {
-	struct pt_node *n = t->root;
+	struct pt_node **pn = &t->root;
 	struct lpm_key k = *key;
 	uintptr_t dflt = 0;
 	unsigned d = 0, i = 0;
@@ -694,8 +768,9 @@ static int pt_descend(struct lpm *t, const struct lpm_key *key, unsigned plen,
 
 	for (;;) {
 		unsigned slot = (unsigned)(k.w[0] >> (64 - PT_STRIDE));
+		struct pt_node *n = *pn;
 
-		path->node[i] = n;
+		path->ref[i] = pn;
 		path->dflt[i] = dflt;
 		path->grew[i] = false;
 		path->n = i + 1;
@@ -705,13 +780,14 @@ static int pt_descend(struct lpm *t, const struct lpm_key *key, unsigned plen,
 		if (!(n->vector >> slot & 1)) {
 			if (!create)
 				return -ENOENT;
-			err = pt_child_add(t, n, slot);
+			err = pt_child_add(t, pn, slot);
 			if (err)
 				return err;
+			n = *pn;
 			path->grew[i] = true;
 		}
 		dflt = pt_inherit(n, slot, dflt);
-		n = &n->children[popc(n->vector & ((1ULL << slot) - 1))];
+		pn = &n->kids[popc(n->vector & ((1ULL << slot) - 1))];
 		key_shl6(&k);
 		d += PT_STRIDE;
 		i++;
@@ -722,13 +798,13 @@ static int pt_descend(struct lpm *t, const struct lpm_key *key, unsigned plen,
 static void pt_prune(struct lpm *t, struct pt_path *path)
 {
 	for (unsigned i = path->n - 1; i > 0; i--) {
-		struct pt_node *n = path->node[i], *p = path->node[i - 1];
+		struct pt_node *n = *path->ref[i];
 
 		if (n->npfx || n->vector)
 			break;
-		pt_child_del(t, p, path->slot[i - 1]);
+		pt_child_del(t, path->ref[i - 1], path->slot[i - 1]);
 		path->n = i;
-		pt_relayout(t, p, path->dflt[i - 1]);
+		pt_relayout(t, path->ref[i - 1], path->dflt[i - 1]);
 	}
 }
 
@@ -738,7 +814,7 @@ static int pt_insert(struct lpm *t, const struct lpm_key *key, unsigned plen,
 	uintptr_t old_raw[PT_SLOTS];
 	int8_t own[PT_SLOTS];
 	struct pt_path path;
-	struct pt_node *owner;
+	struct pt_node **owner;
 	unsigned code, last;
 	int pos, err;
 
@@ -746,23 +822,23 @@ static int pt_insert(struct lpm *t, const struct lpm_key *key, unsigned plen,
 	if (err)
 		goto fail;
 	last = path.n - 1;
-	owner = path.node[last];
+	owner = path.ref[last];
 	code = pt_code(key, last * PT_STRIDE, plen);
-	pos = pfx_find(owner, code);
+	pos = pfx_find(*owner, code);
 	if (pos >= 0)
 		return -EEXIST; /* the path existed already: nothing was made */
-	pt_raw(owner, path.dflt[last], old_raw, own);
+	pt_raw(*owner, path.dflt[last], old_raw, own);
 	err = pfx_insert(t, owner, (unsigned)(-pos - 1), code, value);
 	if (err)
 		goto fail;
 	t->count++;
 
 	/* the prefix is in; now bring the lookup results up to date */
-	for (unsigned i = 0; i < last; i++)
-		if (path.grew[i])
-			pt_relayout(t, path.node[i], path.dflt[i]);
 	if (pt_update(t, owner, path.dflt[last], old_raw))
 		t->stale = true;
+	for (unsigned i = last; i-- > 0;)
+		if (path.grew[i])
+			pt_relayout(t, path.ref[i], path.dflt[i]);
 	return 0;
 fail:
 	pt_prune(t, &path);
@@ -773,12 +849,13 @@ fail:
 static int pt_find(const struct lpm *t, const struct lpm_key *key,
 		   unsigned plen, struct pt_path *path, int *idx)
 {
+	/* without create, descending changes nothing */
 	int err = pt_descend((struct lpm *)t, key, plen, false, path);
 	unsigned last = path->n - 1;
 
 	if (err)
 		return err;
-	*idx = pfx_find(path->node[last], pt_code(key, last * PT_STRIDE, plen));
+	*idx = pfx_find(*path->ref[last], pt_code(key, last * PT_STRIDE, plen));
 	return *idx < 0 ? -ENOENT : 0;
 }
 
@@ -788,19 +865,21 @@ static int pt_delete(struct lpm *t, const struct lpm_key *key, unsigned plen,
 	uintptr_t old_raw[PT_SLOTS];
 	int8_t own[PT_SLOTS];
 	struct pt_path path;
-	struct pt_node *owner;
+	struct pt_node **owner;
+	unsigned last;
 	int idx, err;
 
 	err = pt_find(t, key, plen, &path, &idx);
 	if (err)
 		return err;
-	owner = path.node[path.n - 1];
+	last = path.n - 1;
+	owner = path.ref[last];
 	if (old)
-		*old = owner->pvals[idx];
-	pt_raw(owner, path.dflt[path.n - 1], old_raw, own);
+		*old = pt_pvals(*owner)[idx];
+	pt_raw(*owner, path.dflt[last], old_raw, own);
 	pfx_remove(t, owner, (unsigned)idx);
 	t->count--;
-	if (pt_update(t, owner, path.dflt[path.n - 1], old_raw))
+	if (pt_update(t, owner, path.dflt[last], old_raw))
 		t->stale = true;
 	pt_prune(t, &path);
 	return 0;
@@ -812,45 +891,76 @@ static int pt_replace(struct lpm *t, const struct lpm_key *key, unsigned plen,
 	uintptr_t old_raw[PT_SLOTS];
 	int8_t own[PT_SLOTS];
 	struct pt_path path;
-	struct pt_node *owner;
+	struct pt_node **owner;
 	int idx, err;
 
 	err = pt_find(t, key, plen, &path, &idx);
 	if (err)
 		return err;
-	owner = path.node[path.n - 1];
-	pt_raw(owner, path.dflt[path.n - 1], old_raw, own);
-	owner->pvals[idx] = value;
+	owner = path.ref[path.n - 1];
+	pt_raw(*owner, path.dflt[path.n - 1], old_raw, own);
+	pt_pvals(*owner)[idx] = value;
 	if (pt_update(t, owner, path.dflt[path.n - 1], old_raw))
 		t->stale = true;
 	return 0;
 }
 
-static uintptr_t pt_lookup4(const struct pt_node *n, uint32_t addr)
+/*
+ * The lookups proper. They are written once, inline, and instantiated
+ * twice on x86: baseline x86-64 has no popcnt instruction and the library
+ * fallback doubles the lookup time, so a table built on a CPU that has it
+ * uses the copy compiled for it.
+ */
+/* k: the rest of the address, left-aligned, from n's depth on */
+static inline __attribute__((always_inline)) uintptr_t
+pt_lookup4_body(const struct pt_node *n, uint64_t k)
 {
-	uint64_t k = (uint64_t)addr << 32;
-
 	for (;;) {
 		uint64_t bit = 1ULL << (k >> (64 - PT_STRIDE));
 
 		if (!(n->vector & bit))
-			return n->leaves[popc(n->leafvec & ((bit << 1) - 1)) - 1];
-		n = &n->children[popc(n->vector & (bit - 1))];
+			return pt_leafv(n)[popc(n->leafvec & ((bit << 1) - 1)) - 1];
+		n = n->kids[popc(n->vector & (bit - 1))];
 		k <<= PT_STRIDE;
 	}
 }
 
-static uintptr_t pt_lookup(const struct pt_node *n, struct lpm_key k)
+static inline __attribute__((always_inline)) uintptr_t
+pt_lookup_body(const struct pt_node *n, struct lpm_key k)
 {
 	for (;;) {
 		uint64_t bit = 1ULL << (k.w[0] >> (64 - PT_STRIDE));
 
 		if (!(n->vector & bit))
-			return n->leaves[popc(n->leafvec & ((bit << 1) - 1)) - 1];
-		n = &n->children[popc(n->vector & (bit - 1))];
+			return pt_leafv(n)[popc(n->leafvec & ((bit << 1) - 1)) - 1];
+		n = n->kids[popc(n->vector & (bit - 1))];
 		key_shl6(&k);
 	}
 }
+
+static uintptr_t pt_lookup4(const struct pt_node *n, uint64_t k)
+{
+	return pt_lookup4_body(n, k);
+}
+
+static uintptr_t pt_lookup(const struct pt_node *n, struct lpm_key k)
+{
+	return pt_lookup_body(n, k);
+}
+
+#if LPM_POPCNT_DISPATCH
+__attribute__((target("popcnt"))) static uintptr_t
+pt_lookup4_popcnt(const struct pt_node *n, uint64_t k)
+{
+	return pt_lookup4_body(n, k);
+}
+
+__attribute__((target("popcnt"))) static uintptr_t
+pt_lookup_popcnt(const struct pt_node *n, struct lpm_key k)
+{
+	return pt_lookup_body(n, k);
+}
+#endif
 
 /* Lookup from the owned prefixes alone, for when the leaves are stale. */
 static uintptr_t pt_lookup_slow(const struct pt_node *n, struct lpm_key k)
@@ -863,7 +973,7 @@ static uintptr_t pt_lookup_slow(const struct pt_node *n, struct lpm_key k)
 		best = pt_inherit(n, slot, best);
 		if (!(n->vector >> slot & 1))
 			return best;
-		n = &n->children[popc(n->vector & ((1ULL << slot) - 1))];
+		n = n->kids[popc(n->vector & ((1ULL << slot) - 1))];
 		key_shl6(&k);
 	}
 }
@@ -880,29 +990,82 @@ static int pt_walk(const struct lpm *t, const struct pt_node *n, unsigned d,
 	int r;
 
 	/* an owned prefix sorts before the child at every slot >= its start */
-	for (unsigned s = 0; s <= PT_SLOTS; s++) {
-		for (; j < n->npfx && (s == PT_SLOTS || code_start(codes[j]) <= s);
-		     j++) {
+	for (unsigned s = 0; s < PT_SLOTS; s++) {
+		for (; j < n->npfx && code_start(codes[j]) <= s; j++) {
 			struct lpm_key k = base;
+			unsigned plen = d + code_len(codes[j]);
 
 			key_or_chunk(&k, d, code_start(codes[j]));
-			k = key_mask(k, d + code_len(codes[j]));
+			k = key_mask(k, plen);
 			key_store(&k, t->keybits, bytes);
-			r = fn(ctx, bytes, d + code_len(codes[j]), n->pvals[j]);
+			r = fn(ctx, bytes, plen, pt_pvals(n)[j]);
 			if (r)
 				return r;
 		}
-		if (s < PT_SLOTS && (n->vector >> s & 1)) {
+		if (n->vector >> s & 1) {
 			struct lpm_key k = base;
 
 			key_or_chunk(&k, d, s);
-			r = pt_walk(t, &n->children[idx++], d + PT_STRIDE, k, fn,
-				    ctx);
+			r = pt_walk(t, n->kids[idx++], d + PT_STRIDE, k, fn, ctx);
 			if (r)
 				return r;
 		}
 	}
 	return 0;
+}
+
+/* ---- direct index of the top bits (large IPv4) ---- */
+
+static struct pt_node *pt_top_node(const struct lpm *t, uint32_t i)
+{
+	struct pt_node *n = t->root;
+	uint64_t k = (uint64_t)i << (64 - LPM_TOP_BITS);
+
+	for (unsigned l = 0; l < LPM_TOP_BITS / PT_STRIDE; l++) {
+		uint64_t bit = 1ULL << (k >> (64 - PT_STRIDE));
+
+		if (!(n->vector & bit))
+			return NULL;
+		n = n->kids[popc(n->vector & (bit - 1))];
+		k <<= PT_STRIDE;
+	}
+	return n;
+}
+
+static void lpm_top_free(struct lpm *t)
+{
+	lpm_free(t, t->top, sizeof(*t->top) << LPM_TOP_BITS);
+	t->top = NULL;
+}
+
+/*
+ * A change to key/plen may have created, freed or moved (by realloc) the
+ * depth-12 nodes under it, and only those: refresh their entries. The
+ * index is an accelerator: without memory for it, lookups go without.
+ */
+static void lpm_top_sync(struct lpm *t, const struct lpm_key *key,
+			 unsigned plen)
+{
+	uint32_t first, span;
+
+	if (t->keybits != 32 || !t->large || t->count < LPM_TOP_OFF) {
+		lpm_top_free(t);
+		return;
+	}
+	if (!t->top) {
+		if (t->count < LPM_TOP_ON)
+			return;
+		t->top = lpm_alloc(t, sizeof(*t->top) << LPM_TOP_BITS);
+		if (!t->top)
+			return;
+		plen = 0;
+	}
+	if (plen > LPM_TOP_BITS)
+		plen = LPM_TOP_BITS;
+	span = 1U << (LPM_TOP_BITS - plen);
+	first = (uint32_t)(key->w[0] >> (64 - LPM_TOP_BITS)) & ~(span - 1);
+	for (uint32_t i = first; i < first + span; i++)
+		t->top[i] = pt_top_node(t, i);
 }
 
 /* ---- switching representation ---- */
@@ -912,10 +1075,9 @@ static int lpm_to_large(struct lpm *t)
 	struct lpm tmp = {.keybits = t->keybits, .large = true};
 	int err = -ENOMEM;
 
-	tmp.root = lpm_alloc(&tmp, sizeof(*tmp.root));
+	tmp.root = pt_new(&tmp);
 	if (!tmp.root)
 		return -ENOMEM;
-	memset(tmp.root, 0, sizeof(*tmp.root));
 	for (unsigned i = 0; i < t->count; i++) {
 		struct lpm_key k = small_key(t, i);
 
@@ -960,7 +1122,7 @@ static void lpm_to_small(struct lpm *t)
 		return;
 	}
 	pt_free(t, t->root);
-	lpm_free(t, t->root, sizeof(*t->root));
+	lpm_top_free(t);
 	t->mem += tmp.mem;
 	t->small = tmp.small;
 	t->small_cap = tmp.small_cap;
@@ -981,6 +1143,10 @@ struct lpm *lpm_create(unsigned keybits)
 		return NULL;
 	t->keybits = (uint8_t)keybits;
 	t->mem = lpm_acct(sizeof(*t));
+#if LPM_POPCNT_DISPATCH
+	__builtin_cpu_init();
+	t->popcnt = __builtin_cpu_supports("popcnt");
+#endif
 	return t;
 }
 
@@ -989,8 +1155,8 @@ void lpm_destroy(struct lpm *t)
 	if (!t)
 		return;
 	if (t->large) {
+		lpm_top_free(t);
 		pt_free(t, t->root);
-		lpm_free(t, t->root, sizeof(*t->root));
 	} else {
 		lpm_free(t, t->small, small_size(t, t->small_cap));
 	}
@@ -1005,8 +1171,13 @@ static bool lpm_args_ok(const struct lpm *t, const uint8_t *key, unsigned plen)
 /* A failed recompute left the leaves stale: retry before changing more. */
 static void lpm_recover(struct lpm *t)
 {
-	if (t->large && t->stale && pt_rebuild(t, t->root, 0) == 0)
+	static const struct lpm_key all;
+
+	if (!t->large || !t->stale)
+		return;
+	if (pt_rebuild(t, &t->root, 0) == 0)
 		t->stale = false;
+	lpm_top_sync(t, &all, 0);
 }
 
 int lpm_insert(struct lpm *t, const uint8_t *key, unsigned plen, uintptr_t value)
@@ -1018,17 +1189,18 @@ int lpm_insert(struct lpm *t, const uint8_t *key, unsigned plen, uintptr_t value
 		return -EINVAL;
 	k = key_mask(key_load(key, t->keybits), plen);
 	lpm_recover(t);
-	if (t->large)
-		return pt_insert(t, &k, plen, value);
-	if (t->count == LPM_SMALL_MAX) {
+	if (!t->large && t->count < LPM_SMALL_MAX)
+		return small_insert(t, &k, plen, value);
+	if (!t->large) {
 		if (small_find(t, &k, plen) >= 0)
 			return -EEXIST;
 		err = lpm_to_large(t);
 		if (err)
 			return err;
-		return pt_insert(t, &k, plen, value);
 	}
-	return small_insert(t, &k, plen, value);
+	err = pt_insert(t, &k, plen, value);
+	lpm_top_sync(t, &k, plen);
+	return err;
 }
 
 int lpm_replace(struct lpm *t, const uint8_t *key, unsigned plen, uintptr_t value)
@@ -1040,8 +1212,12 @@ int lpm_replace(struct lpm *t, const uint8_t *key, unsigned plen, uintptr_t valu
 		return -EINVAL;
 	k = key_mask(key_load(key, t->keybits), plen);
 	lpm_recover(t);
-	if (t->large)
-		return pt_replace(t, &k, plen, value);
+	if (t->large) {
+		int err = pt_replace(t, &k, plen, value);
+
+		lpm_top_sync(t, &k, plen);
+		return err;
+	}
 	pos = small_find(t, &k, plen);
 	if (pos < 0)
 		return -ENOENT;
@@ -1060,6 +1236,7 @@ int lpm_delete(struct lpm *t, const uint8_t *key, unsigned plen, uintptr_t *old)
 	lpm_recover(t);
 	if (t->large) {
 		err = pt_delete(t, &k, plen, old);
+		lpm_top_sync(t, &k, plen);
 		if (!err && t->count < LPM_SMALL_BACK)
 			lpm_to_small(t);
 		return err;
@@ -1085,7 +1262,7 @@ uintptr_t lpm_get(const struct lpm *t, const uint8_t *key, unsigned plen)
 	if (t->large) {
 		if (pt_find(t, &k, plen, &path, &pos))
 			return 0;
-		return path.node[path.n - 1]->pvals[pos];
+		return pt_pvals(*path.ref[path.n - 1])[pos];
 	}
 	pos = small_find(t, &k, plen);
 	return pos < 0 ? 0 : small_vals(t)[pos];
@@ -1093,6 +1270,9 @@ uintptr_t lpm_get(const struct lpm *t, const uint8_t *key, unsigned plen)
 
 uintptr_t lpm_lookup4(const struct lpm *t, uint32_t addr)
 {
+	const struct pt_node *n;
+	uint64_t k;
+
 	if (t->keybits != 32)
 		return 0;
 	if (!t->large)
@@ -1100,7 +1280,17 @@ uintptr_t lpm_lookup4(const struct lpm *t, uint32_t addr)
 	if (__builtin_expect(t->stale, 0))
 		return pt_lookup_slow(t->root,
 				      (struct lpm_key){{(uint64_t)addr << 32, 0}});
-	return pt_lookup4(t->root, addr);
+	n = t->root;
+	k = (uint64_t)addr << 32;
+	if (t->top && t->top[addr >> (32 - LPM_TOP_BITS)]) {
+		n = t->top[addr >> (32 - LPM_TOP_BITS)];
+		k <<= LPM_TOP_BITS;
+	}
+#if LPM_POPCNT_DISPATCH
+	if (t->popcnt)
+		return pt_lookup4_popcnt(n, k);
+#endif
+	return pt_lookup4(n, k);
 }
 
 uintptr_t lpm_lookup(const struct lpm *t, const uint8_t *addr)
@@ -1116,6 +1306,10 @@ uintptr_t lpm_lookup(const struct lpm *t, const uint8_t *addr)
 		return small_lookup(t, &k);
 	if (__builtin_expect(t->stale, 0))
 		return pt_lookup_slow(t->root, k);
+#if LPM_POPCNT_DISPATCH
+	if (t->popcnt)
+		return pt_lookup_popcnt(t->root, k);
+#endif
 	return pt_lookup(t->root, k);
 }
 

@@ -11,9 +11,9 @@
 
 #include <stdlib.h>
 
-#define SRC 0x0a000001u /* 10.0.0.1 */
-#define DST 0x0a000002u /* 10.0.0.2 */
-#define PROTO 253     /* RFC 3692 experimentation: nobody listens */
+#define SRC	  0x0a000001u /* 10.0.0.1 */
+#define DST	  0x0a000002u /* 10.0.0.2 */
+#define PROTO	  253	      /* RFC 3692 experimentation: nobody listens */
 #define TIMEOUT_S 30
 
 struct fx {
@@ -61,30 +61,39 @@ struct fspec {
 	uint8_t proto, tos;
 	uint16_t off, len;
 	bool mf;
+	bool opt; /* a 24-byte header: one word of NOP options */
 };
 
 static struct pkt *mk_frag(struct world *w, const struct fspec *s)
 {
 	struct ipv4_repr r = {
-		.hlen = IPV4_HLEN,
-		.tos = s->tos,
-		.total_len = (uint16_t)(IPV4_HLEN + s->len),
-		.id = s->id,
-		.mf = s->mf,
-		.frag_off = s->off,
-		.ttl = 64,
-		.proto = s->proto ? s->proto : PROTO,
-		.src = s->src ? s->src : SRC,
-		.dst = s->dst ? s->dst : DST,
+	    .hlen = IPV4_HLEN,
+	    .tos = s->tos,
+	    .total_len = (uint16_t)(IPV4_HLEN + s->len),
+	    .id = s->id,
+	    .mf = s->mf,
+	    .frag_off = s->off,
+	    .ttl = 64,
+	    .proto = s->proto ? s->proto : PROTO,
+	    .src = s->src ? s->src : SRC,
+	    .dst = s->dst ? s->dst : DST,
 	};
-	struct pkt *p = pkt_alloc(w, PKT_HEADROOM, IPV4_HLEN + s->len);
+	uint32_t hl = s->opt ? 24 : IPV4_HLEN;
+	struct pkt *p = pkt_alloc(w, PKT_HEADROOM, hl + s->len);
 	uint8_t *b;
 
 	REQUIRE(p != NULL);
-	b = pkt_put(p, IPV4_HLEN + s->len);
+	b = pkt_put(p, hl + s->len);
+	r.total_len = (uint16_t)(hl + s->len);
 	ipv4_emit(&r, b);
+	if (s->opt) {
+		b[0] = 0x46;
+		memset(b + IPV4_HLEN, 1, 4); /* NOP */
+		wr16(b + 10, 0);
+		wr16(b + 10, cksum_finish(cksum_partial(b, hl, 0)));
+	}
 	for (uint32_t i = 0; i < s->len; i++)
-		b[IPV4_HLEN + i] = pattern(s->id, s->off + i);
+		b[hl + i] = pattern(s->id, s->off + i);
 	return p;
 }
 
@@ -98,8 +107,8 @@ static struct pkt *feed_spec(struct fx *fx, const struct fspec *s)
 	return ip_reass(fx->vi, p, &r);
 }
 
-static struct pkt *feed(struct fx *fx, uint16_t id, uint16_t off,
-			uint16_t len, bool mf)
+static struct pkt *feed(struct fx *fx, uint16_t id, uint16_t off, uint16_t len,
+			bool mf)
 {
 	struct fspec s = {.id = id, .off = off, .len = len, .mf = mf};
 
@@ -147,7 +156,6 @@ TEST(reass_in_order)
 	CHECK(fx.ip->reass_bytes > 0);
 	CHECK(feed(&fx, 7, 1480, 1480, true) == NULL);
 	check_datagram(&fx, feed(&fx, 7, 2960, 100, false), 7, 3060);
-	CHECK_EQ(fx.ip->st.fragments, 3);
 	CHECK_EQ(fx.ip->st.reassembled, 1);
 	CHECK_EQ(fx.ip->st.fragdropped, 0);
 	check_empty(&fx);
@@ -186,7 +194,7 @@ TEST(reass_not_a_fragment_passes_through)
 	REQUIRE_EQ(ipv4_parse(p->data, p->len, &r, true), WIRE_OK);
 	q = ip_reass(fx.vi, p, &r);
 	CHECK(q == p);
-	CHECK_EQ(fx.ip->st.fragments, 0);
+	CHECK_EQ(fx.ip->reass_count, 0);
 	pkt_free(fx.w, q);
 	fx_fini(&fx);
 }
@@ -202,11 +210,14 @@ TEST(reass_exact_duplicate_ignored)
 	CHECK(feed(&fx, 9, 0, 160, true) == NULL);
 	CHECK_EQ(fx.ip->reass_bytes, held);
 	CHECK_EQ(fx.ip->st.fragdropped, 1);
-	CHECK(feed(&fx, 9, 160, 40, false) == NULL ||
-	      !"completes on the first copy of the last fragment");
+	check_datagram(&fx, feed(&fx, 9, 160, 40, false), 9, 200);
 	CHECK_EQ(fx.ip->st.reassembled, 1);
-	/* A duplicate after completion starts a new queue: nothing remembers
-	 * a finished datagram. It times out. */
+	check_empty(&fx);
+	/* A copy arriving after completion starts a new queue: nothing
+	 * remembers a finished datagram. It would time out; the vimage's
+	 * destruction frees it. */
+	CHECK(feed(&fx, 9, 0, 160, true) == NULL);
+	CHECK_EQ(fx.ip->reass_count, 1);
 	fx_fini(&fx);
 }
 
@@ -323,6 +334,31 @@ TEST(reass_offset_past_64k_dropped)
 	fx_fini(&fx);
 }
 
+TEST(reass_total_past_64k_with_options_dropped)
+{
+	struct fx fx;
+	struct fspec s = {.id = 3, .len = 32760, .mf = true, .opt = true};
+
+	fx_init(&fx);
+	/* Each piece is legal, but behind fragment zero's 24-byte header the
+	 * 65512 bytes would make a 65536-byte datagram. */
+	CHECK(feed_spec(&fx, &s) == NULL);
+	CHECK(feed(&fx, 3, 32760, 32752, false) == NULL);
+	CHECK_EQ(fx.ip->st.fragdropped, 2);
+	CHECK_EQ(fx.ip->st.reassembled, 0);
+	check_empty(&fx);
+	/* One byte less fits; the options stay in the datagram's header. */
+	s.id = 4;
+	CHECK(feed_spec(&fx, &s) == NULL);
+	struct pkt *out = feed(&fx, 4, 32760, 32751, false);
+	REQUIRE(out != NULL);
+	CHECK_EQ(out->len, 65535);
+	CHECK_EQ(out->data[0], 0x46);
+	CHECK_EQ(rd16(out->data + 2), 65535);
+	pkt_free(fx.w, out);
+	fx_fini(&fx);
+}
+
 TEST(reass_different_ids_separate)
 {
 	struct fx fx;
@@ -390,9 +426,8 @@ static void pair_init(struct pair *pr)
 
 	fx_init(&pr->fx);
 	REQUIRE_EQ(vimage_create(pr->fx.w, "b", &pr->b), 0);
-	REQUIRE_EQ(vif_ve_create(pr->fx.vi, "ve0", pr->b, "ve0", &pr->ea,
-				 &pr->eb),
-		   0);
+	REQUIRE_EQ(
+	    vif_ve_create(pr->fx.vi, "ve0", pr->b, "ve0", &pr->ea, &pr->eb), 0);
 	REQUIRE_EQ(vif_set_up(pr->ea, true), 0);
 	REQUIRE_EQ(vif_set_up(pr->eb, true), 0);
 	REQUIRE_EQ(vif_addr_add(pr->ea, &a, 24), 0);
@@ -415,7 +450,8 @@ TEST(reass_timeout_sends_time_exceeded)
 	ia = vimage_icmp(pr.fx.vi);
 	ib = vimage_icmp(pr.b);
 	CHECK(feed(&pr.fx, 1, 0, 800, true) == NULL);
-	world_advance(pr.fx.w, world_now(pr.fx.w) + (TIMEOUT_S + 1) * NSEC_PER_SEC);
+	world_advance(pr.fx.w,
+		      world_now(pr.fx.w) + (TIMEOUT_S + 1) * NSEC_PER_SEC);
 	check_empty(&pr.fx);
 	CHECK_EQ(pr.fx.ip->st.fragtimeout, 1);
 	CHECK_EQ(ia->st.out_timxceed, 1);
@@ -432,7 +468,8 @@ TEST(reass_timeout_without_first_fragment_is_silent)
 	ia = vimage_icmp(pr.fx.vi);
 	CHECK(feed(&pr.fx, 1, 800, 800, true) == NULL);
 	CHECK(feed(&pr.fx, 1, 1600, 8, false) == NULL);
-	world_advance(pr.fx.w, world_now(pr.fx.w) + (TIMEOUT_S + 1) * NSEC_PER_SEC);
+	world_advance(pr.fx.w,
+		      world_now(pr.fx.w) + (TIMEOUT_S + 1) * NSEC_PER_SEC);
 	check_empty(&pr.fx);
 	CHECK_EQ(pr.fx.ip->st.fragtimeout, 2);
 	CHECK_EQ(ia->st.out_timxceed, 0);
@@ -540,13 +577,14 @@ TEST(reass_flush_on_vimage_destroy)
 }
 
 /* ---- ip_fragment, seen on the far end of a ve pair ---------------------- */
+#define CAP_MAX 64
 struct cap {
 	int state; /* 0: file header, 1: record header, 2: frame */
-	size_t nframes;
-	uint32_t total_payload;
-	bool sizes_ok, offsets_ok, flags_ok;
-	uint32_t next_off;
-	size_t max_len;
+	size_t n;
+	bool bad;	   /* an IPv4 frame that does not parse */
+	size_t badpayload; /* frames whose bytes are not pattern(id, ...) */
+	struct ipv4_repr r[CAP_MAX];
+	uint8_t hdr[CAP_MAX][IPV4_MAX_HLEN];
 };
 
 static void cap_sink(void *ctx, const void *data, size_t len)
@@ -554,7 +592,6 @@ static void cap_sink(void *ctx, const void *data, size_t len)
 	struct cap *c = ctx;
 	const uint8_t *f = data;
 	struct ipv4_repr r;
-	uint32_t plen;
 
 	if (c->state != 2) {
 		c->state = c->state == 0 ? 1 : 2;
@@ -563,48 +600,65 @@ static void cap_sink(void *ctx, const void *data, size_t len)
 	c->state = 1;
 	if (len < ETH_HLEN || rd16(f + 12) != ETHERTYPE_IPV4)
 		return;
-	if (ipv4_parse(f + ETH_HLEN, len - ETH_HLEN, &r, true) != WIRE_OK ||
-	    r.proto != PROTO) {
-		c->sizes_ok = false;
+	if (ipv4_parse(f + ETH_HLEN, len - ETH_HLEN, &r, true) != WIRE_OK) {
+		c->bad = true;
 		return;
 	}
-	plen = r.total_len - r.hlen;
-	c->nframes++;
-	if (r.total_len > c->max_len)
-		c->max_len = r.total_len;
-	if (r.mf && plen % 8 != 0)
-		c->sizes_ok = false;
-	if (r.frag_off != c->next_off)
-		c->offsets_ok = false;
-	c->next_off = r.frag_off + plen;
-	c->total_payload += plen;
-	if (r.df)
-		c->flags_ok = false;
+	if (r.proto != PROTO || c->n == CAP_MAX)
+		return;
+	for (uint32_t j = 0; j < (uint32_t)r.total_len - r.hlen; j++) {
+		if (f[ETH_HLEN + r.hlen + j] != pattern(r.id, r.frag_off + j)) {
+			c->badpayload++;
+			break;
+		}
+	}
+	c->r[c->n] = r;
+	memcpy(c->hdr[c->n], f + ETH_HLEN, r.hlen);
+	c->n++;
+}
+
+/* The captured fragments tile [0, total) in order, every payload but the
+ * last's a multiple of 8, MF on all but the last, DF on none. */
+static void check_tiling(const struct cap *c, uint32_t total)
+{
+	uint32_t next = 0;
+
+	CHECK(!c->bad);
+	CHECK_EQ(c->badpayload, 0);
+	REQUIRE(c->n > 0);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ipv4_repr *r = &c->r[i];
+		uint32_t plen = r->total_len - r->hlen;
+
+		CHECK_EQ(r->frag_off, next);
+		CHECK_EQ(r->mf, i + 1 < c->n);
+		CHECK(!r->df);
+		if (r->mf)
+			CHECK_EQ(plen % 8, 0);
+		next += plen;
+	}
+	CHECK_EQ(next, total);
 }
 
 TEST(fragment_sizes_multiple_of_8)
 {
 	struct pair pr;
-	struct cap c = {.sizes_ok = true, .offsets_ok = true, .flags_ok = true};
-	struct fspec s = {.id = 77, .len = 3000};
-	struct pkt *p;
+	struct cap c = {0};
+	struct fspec s = {.id = 77, .len = 3000, .src = DST, .dst = SRC};
 
 	pair_init(&pr);
 	REQUIRE_EQ(vif_capture_start(pr.eb, cap_sink, &c, 0), 0);
-	s.src = DST; /* a sends to b */
-	s.dst = SRC;
-	p = mk_frag(pr.fx.w, &s);
-	/* 576 - 20 = 556, cut to 552. */
-	CHECK_EQ(ip_fragment(pr.fx.vi, pr.ea, p, SRC, 576), 0);
+	/* 576 - 20 = 556, cut to 552 per fragment: 5 * 552 + 240. */
+	CHECK_EQ(ip_fragment(pr.fx.vi, pr.ea, mk_frag(pr.fx.w, &s), SRC, 576),
+		 0);
 	world_run(pr.fx.w);
 	CHECK_EQ(pr.fx.ip->st.fragmented, 1);
 	CHECK_EQ(pr.fx.ip->st.ofragments, 6);
-	CHECK_EQ(c.nframes, 6);
-	CHECK_EQ(c.max_len, IPV4_HLEN + 552);
-	CHECK_EQ(c.total_payload, 3000);
-	CHECK(c.sizes_ok);
-	CHECK(c.offsets_ok);
-	CHECK(c.flags_ok);
+	REQUIRE_EQ(c.n, 6);
+	for (size_t i = 0; i < 5; i++)
+		CHECK_EQ(c.r[i].total_len, IPV4_HLEN + 552);
+	CHECK_EQ(c.r[5].total_len, IPV4_HLEN + 240);
+	check_tiling(&c, 3000);
 	/* b put them back together (and found nobody speaking PROTO). */
 	CHECK_EQ(vimage_ip(pr.b)->st.reassembled, 1);
 	CHECK_EQ(vimage_ip(pr.b)->reass_count, 0);
@@ -612,35 +666,82 @@ TEST(fragment_sizes_multiple_of_8)
 	pair_fini(&pr);
 }
 
-/* Fragments of a 60-byte header: only the copied options follow. */
+TEST(fragment_of_fragment_keeps_offset_and_mf)
+{
+	struct pair pr;
+	struct cap c = {0};
+	struct fspec s = {.id = 78,
+			  .off = 1600,
+			  .len = 1000,
+			  .mf = true,
+			  .src = DST,
+			  .dst = SRC};
+
+	pair_init(&pr);
+	REQUIRE_EQ(vif_capture_start(pr.eb, cap_sink, &c, 0), 0);
+	CHECK_EQ(ip_fragment(pr.fx.vi, pr.ea, mk_frag(pr.fx.w, &s), SRC, 420),
+		 0);
+	world_run(pr.fx.w);
+	REQUIRE_EQ(c.n, 3); /* 400 + 400 + 200 */
+	for (size_t i = 0; i < c.n; i++) {
+		CHECK_EQ(c.r[i].frag_off, 1600 + 400 * i);
+		CHECK(c.r[i].mf); /* more follow the original, too */
+	}
+	CHECK_EQ(c.badpayload, 0);
+	vif_capture_stop(pr.eb);
+	pair_fini(&pr);
+}
+
+/* A header with Router Alert (copied) and Record Route (not copied): only
+ * the first fragment carries both; the others carry Router Alert. */
 TEST(fragment_copies_only_copied_options)
 {
-	struct fx fx;
+	static const uint8_t opts[8] = {0x94, 0x04, 0x00, 0x00, /* RA */
+					0x07, 0x03, 0x04,	/* RR */
+					0x00};			/* EOL */
 	struct pair pr;
+	struct cap c = {0};
+	struct ipv4_repr r = {.total_len = 28 + 1000,
+			      .id = 79,
+			      .ttl = 64,
+			      .proto = PROTO,
+			      .src = DST,
+			      .dst = SRC};
 	struct pkt *p;
 	uint8_t *b;
-	struct ipv4_repr r;
+	uint32_t next = 0;
 
-	(void)fx;
 	pair_init(&pr);
-	p = pkt_alloc(pr.fx.w, PKT_HEADROOM, 24 + 1000);
+	REQUIRE_EQ(vif_capture_start(pr.eb, cap_sink, &c, 0), 0);
+	p = pkt_alloc(pr.fx.w, PKT_HEADROOM, 28 + 1000);
 	REQUIRE(p != NULL);
-	b = pkt_put(p, 24 + 1000);
-	r = (struct ipv4_repr){.total_len = 24 + 1000, .id = 5, .ttl = 64,
-			       .proto = PROTO, .src = DST, .dst = SRC};
+	b = pkt_put(p, 28 + 1000);
 	ipv4_emit(&r, b);
-	memmove(b + 24, b + 20, 0); /* header grows by one option word */
-	b[0] = 0x46;
-	b[20] = 0x07; /* record route (not copied), length 3 ... */
-	b[21] = 3;
-	b[22] = 0;
-	b[23] = IPOPT_EOL_TEST;
-	memset(b + 24, 0xab, 1000);
+	b[0] = 0x47;
+	memcpy(b + 20, opts, sizeof(opts));
 	wr16(b + 10, 0);
-	wr16(b + 10, cksum_finish(cksum_partial(b, 24, 0)));
-	CHECK_EQ(ip_fragment(pr.fx.vi, pr.ea, p, SRC, 300), 0);
+	wr16(b + 10, cksum_finish(cksum_partial(b, 28, 0)));
+	for (uint32_t i = 0; i < 1000; i++)
+		b[28 + i] = pattern(79, i);
+	/* First fragment: (104 - 28) & ~7 = 72; later: (104 - 24) = 80. */
+	CHECK_EQ(ip_fragment(pr.fx.vi, pr.ea, p, SRC, 104), 0);
 	world_run(pr.fx.w);
-	CHECK_EQ(vimage_ip(pr.b)->st.reassembled, 1);
+	REQUIRE_EQ(c.n, 13); /* 72 + 11 * 80 + 48 */
+	CHECK_EQ(c.r[0].hlen, 28);
+	CHECK_MEM(c.hdr[0] + 20, opts, 8);
+	CHECK_EQ(c.r[0].total_len, 28 + 72);
+	for (size_t i = 1; i < c.n; i++) {
+		CHECK_EQ(c.r[i].hlen, 24);
+		CHECK_MEM(c.hdr[i] + 20, opts, 4);
+	}
+	CHECK_EQ(c.r[1].total_len, 24 + 80);
+	for (size_t i = 0; i < c.n; i++) {
+		CHECK_EQ(c.r[i].frag_off, next);
+		next += c.r[i].total_len - c.r[i].hlen;
+	}
+	CHECK_EQ(next, 1000);
+	CHECK_EQ(c.badpayload, 0);
+	vif_capture_stop(pr.eb);
 	pair_fini(&pr);
 }
 
@@ -657,8 +758,68 @@ TEST(fragment_df_or_tiny_mtu_refused)
 	r.df = true;
 	ipv4_emit(&r, p->data);
 	CHECK_EQ(ip_fragment(fx.vi, NULL, p, SRC, 576), -EMSGSIZE);
-	p = mk_frag(fx.w, &s);
-	CHECK_EQ(ip_fragment(fx.vi, NULL, p, SRC, 27), -EMSGSIZE);
+	CHECK_EQ(ip_fragment(fx.vi, NULL, mk_frag(fx.w, &s), SRC, 27),
+		 -EMSGSIZE);
 	CHECK_EQ(fx.ip->st.cantfrag, 2);
+	CHECK_EQ(fx.ip->st.ofragments, 0);
 	fx_fini(&fx);
+}
+
+/* What ip_fragment produces, reassembled by ip_reass in every order the
+ * pieces can arrive: forwards, backwards, and odd pieces first. */
+TEST(fragment_then_reassemble_any_order)
+{
+	struct pair pr;
+	struct cap c = {0};
+	struct fspec s = {.id = 80, .len = 4000, .src = DST, .dst = SRC};
+	static const int orders[3] = {0, 1, 2};
+
+	pair_init(&pr);
+	REQUIRE_EQ(vif_capture_start(pr.eb, cap_sink, &c, 0), 0);
+	CHECK_EQ(ip_fragment(pr.fx.vi, pr.ea, mk_frag(pr.fx.w, &s), SRC, 1000),
+		 0);
+	world_run(pr.fx.w);
+	REQUIRE_EQ(c.n, 5); /* 4 * 976 + 96 */
+	check_tiling(&c, 4000);
+	for (size_t o = 0; o < ARRAY_SIZE(orders); o++) {
+		struct fx fx;
+		struct pkt *out = NULL;
+
+		fx_init(&fx);
+		for (size_t k = 0; k < c.n; k++) {
+			size_t i = orders[o] == 0   ? k
+				   : orders[o] == 1 ? c.n - 1 - k
+						    : (k * 2 + 1) % (c.n | 1);
+			const struct ipv4_repr *r = &c.r[i];
+			struct pkt *p =
+			    pkt_alloc(fx.w, PKT_HEADROOM, r->total_len);
+			struct pkt *res;
+
+			REQUIRE(p != NULL);
+			memcpy(pkt_put(p, r->hlen), c.hdr[i], r->hlen);
+			for (uint32_t j = 0;
+			     j < (uint32_t)r->total_len - r->hlen; j++)
+				*pkt_put(p, 1) = pattern(80, r->frag_off + j);
+			res = ip_reass(fx.vi, p, r);
+			if (res) {
+				CHECK(out == NULL);
+				out = res;
+			}
+		}
+		REQUIRE(out != NULL);
+		CHECK_EQ(rd32(out->data + 12), DST);
+		CHECK_EQ(rd16(out->data + 2), IPV4_HLEN + 4000);
+		CHECK_EQ(rd16(out->data + 6) & (IPV4_FLAG_MF | IPV4_OFFMASK),
+			 0);
+		for (uint32_t j = 0; j < 4000; j++)
+			if (out->data[IPV4_HLEN + j] != pattern(80, j)) {
+				CHECK(!"payload differs");
+				break;
+			}
+		pkt_free(fx.w, out);
+		check_empty(&fx);
+		fx_fini(&fx);
+	}
+	vif_capture_stop(pr.eb);
+	pair_fini(&pr);
 }
