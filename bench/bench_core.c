@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/bench.h"
+#include "bench.h"
 #include "core/kern.h"
 #include "net/if_var.h"
 #include "vimage/net.h"

@@ -35,6 +35,7 @@ LINUX_TIMEOUT=${LINUX_TIMEOUT:-180} # seconds, for each Linux script
 LINUX_MAP='vimage_create_us  netns_create.sh us
 vimage_mem_kib    netns_create.sh KiB
 fwd_ns_per_hop    netns_chain.sh  ns
+fwd_mpps_chain32  netns_chain.sh  Mpps
 ping_rtt_us       netns_chain.sh  us
 ping_rtt_chain_us netns_chain.sh  us'
 

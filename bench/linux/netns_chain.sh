@@ -3,7 +3,8 @@
 #
 # netns_chain.sh [HOPS]   (default 32, 1..200; needs root)
 #
-# Linux baseline for fwd_ns_per_hop, ping_rtt_us and ping_rtt_chain_us.
+# Linux baseline for fwd_ns_per_hop, fwd_mpps_chain32, ping_rtt_us and
+# ping_rtt_chain_us.
 #
 # Topology (all namespaces and veth pairs made here, prefix vbn<pid>):
 #   chain:  src -- r1 -- r2 -- ... -- rHOPS -- dst
@@ -50,6 +51,9 @@
 #
 # Output (stdout), exactly:
 #   LINUX fwd_ns_per_hop <ns>
+#   LINUX fwd_mpps_chain<HOPS> <Mpps>   (1e3 / chain ns per packet: what one
+#                     core pushes end to end through the whole chain, sender
+#                     included)
 #   LINUX ping_rtt_us <us>
 #   LINUX ping_rtt_chain_us <us>
 set -u
@@ -240,6 +244,7 @@ awk -v hops="$HOPS" -v rp="$rtt_pair" -v rc="$rtt_chain" '
 		printf "netns_chain: HOPS=%d: chain %.0f ns/pkt, pair %.0f ns/pkt -> %.1f ns per hop (chain/HOPS without subtracting: %.1f)\n",
 			hops, best["chain"], best["pair"], hop, best["chain"] / hops > "/dev/stderr"
 		printf "LINUX fwd_ns_per_hop %.1f\n", hop
+		printf "LINUX fwd_mpps_chain%d %.4f\n", hops, 1e3 / best["chain"]
 		printf "LINUX ping_rtt_us %s\n", rp
 		printf "LINUX ping_rtt_chain_us %s\n", rc
 	}' "$TMP/results" || exit 1

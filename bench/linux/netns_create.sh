@@ -18,7 +18,10 @@
 #    address add) with its acks, then one request setting the hub end up
 #    (through a netlink socket opened in the hub at start; the peer cannot be
 #    created up: veth_open() says ENOTCONN until both halves exist). It
-#    excludes fork/exec of ip(8) entirely.
+#    excludes fork/exec of ip(8) entirely. It is wall time (CLOCK_MONOTONIC
+#    around the loop); the helper's CPU time is shown on stderr too: the
+#    difference is waiting (RCU grace periods...) and, on a busy machine,
+#    other tasks, which is where most of the run-to-run noise comes from.
 #    If no C compiler is available it falls back to ip(8): one `ip -batch`
 #    for netns add + veth creation and one `ip -n NS -batch` per namespace,
 #    which does include one fork/exec per namespace (said on stderr).
@@ -136,6 +139,7 @@ read -r k0 a0 o0 < <(meminfo)
 if [ -n "$NETNS_MK" ]; then
 	out=$("$NETNS_MK" "$P" "$N" "$HUB") || { echo "netns_create: netns_mk failed" >&2; exit 1; }
 	elapsed=$(awk '$1 == "elapsed_ns" {print $2}' <<<"$out")
+	cpu=$(awk '$1 == "elapsed_ns" {print $4}' <<<"$out")
 	method="netns_mk (one process, unshare+netlink)"
 else
 	echo "netns_create: using ip(8): one fork/exec per namespace included" >&2
@@ -157,6 +161,7 @@ else
 	t1=$(now_ns)
 	elapsed=$((t1 - t0))
 	method="ip -batch + ip -n NS -batch per namespace"
+	cpu=
 fi
 
 sleep 0.5
@@ -199,8 +204,9 @@ else
 fi
 
 awk -v n="$N" -v e="$elapsed" -v k0="$k0" -v k1="$k1" -v a0="$a0" -v a1="$a1" -v o0="$o0" -v o1="$o1" \
-	-v d=$((td1 - td0)) -v m="$method" -v freed="$freed" 'BEGIN {
-	printf "netns_create: N=%d method: %s\n", n, m > "/dev/stderr"
+	-v d=$((td1 - td0)) -v m="$method" -v freed="$freed" -v cpu="$cpu" 'BEGIN {
+	printf "netns_create: N=%d method: %s%s\n", n, m,
+		cpu == "" ? "" : sprintf("; its CPU time %.1f us/ns (wall is printed)", cpu / n / 1000) > "/dev/stderr"
 	printf "netns_create: create %.1f us/ns; memory: objects %+.1f KiB/ns, pages %+.1f KiB/ns, MemAvailable drop %+.1f KiB/ns; deleted (ip: %.1f us/ns; memory back after %s)\n",
 		e / n / 1000, (o1 - o0) / n, (k1 - k0) / n, (a0 - a1) / n, d / n / 1000, freed > "/dev/stderr"
 	printf "LINUX vimage_create_us %.1f\n", e / n / 1000

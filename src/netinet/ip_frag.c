@@ -235,8 +235,11 @@ static int reass_ecn(uint8_t seen, uint8_t first)
 	return first;
 }
 
-/* Every byte is there: build the datagram, free the queue. */
-static struct pkt *reass_complete(struct vimage *vi, struct reass_queue *q)
+/* Every byte is there: build the datagram, free the queue. It takes the
+ * receiving interface of the fragment that completed it: an interface that
+ * brought an earlier fragment may have been destroyed or moved since. */
+static struct pkt *reass_complete(struct vimage *vi, struct reass_queue *q,
+				  struct ifnet *ifp)
 {
 	struct ip_state *ip = vimage_ip(vi);
 	struct pkt *first = q->frags, *out = NULL;
@@ -264,7 +267,7 @@ static struct pkt *reass_complete(struct vimage *vi, struct reass_queue *q)
 	wr16(h + 10, cksum_finish(cksum_partial(h, hlen, 0)));
 	out->flags = (first->flags & ~(uint32_t)(PKT_CSUM_OK | PKT_CSUM_NONE)) |
 		     (q->flags_and & (PKT_CSUM_OK | PKT_CSUM_NONE));
-	out->ifp = first->ifp;
+	out->ifp = ifp;
 	ip->st.reassembled++;
 	reass_unlink(vi, q);
 	reass_free_unlinked(vi, q);
@@ -336,7 +339,7 @@ struct pkt *ip_reass(struct vimage *vi, struct pkt *p,
 		q->total = end;
 	}
 	if (q->have_last && q->received == q->total)
-		return reass_complete(vi, q);
+		return reass_complete(vi, q, p->ifp);
 	return NULL;
 
 drop_queue:

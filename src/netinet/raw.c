@@ -73,7 +73,8 @@ void raw_input(struct vimage *vi, const struct pkt *p,
 
 	if (!rs->nraw)
 		return;
-	list_for_each_safe(l, tmp, &rs->socks) {
+	list_for_each_safe(l, tmp, &rs->socks)
+	{
 		struct vsocket *so = container_of(l, struct vsocket, plink);
 		struct pkt *c;
 
@@ -103,7 +104,8 @@ bool raw_has_proto(struct vimage *vi, uint8_t proto)
 
 	if (!rs->nraw || proto == IPPROTO_RAW)
 		return false;
-	list_for_each_safe(l, tmp, &rs->socks) {
+	list_for_each_safe(l, tmp, &rs->socks)
+	{
 		if (container_of(l, struct vsocket, plink)->protocol == proto)
 			return true;
 	}
@@ -221,7 +223,8 @@ static ssize_t raw_send(struct vsocket *so, const void *buf, size_t len,
 	p = pkt_alloc(vi->world, PKT_HEADROOM, len);
 	if (!p)
 		return -ENOBUFS;
-	memcpy(pkt_put(p, len), buf, len);
+	if (len)
+		memcpy(pkt_put(p, len), buf, len);
 	o.dst = daddr;
 	o.proto = (uint8_t)so->protocol;
 	o.ttl = so->ttl;
@@ -234,14 +237,14 @@ static ssize_t raw_send(struct vsocket *so, const void *buf, size_t len,
 }
 
 const struct vproto raw_proto = {
-	.type = SOCK_RAW,
-	.protocol = 0, /* any protocol, but not 0 itself */
-	.attach = raw_attach,
-	.detach = raw_detach,
-	.bind = raw_bind,
-	.connect = raw_dgram_connect,
-	.disconnect = raw_disconnect,
-	.send = raw_send,
+    .type = SOCK_RAW,
+    .protocol = 0, /* any protocol, but not 0 itself */
+    .attach = raw_attach,
+    .detach = raw_detach,
+    .bind = raw_bind,
+    .connect = raw_dgram_connect,
+    .disconnect = raw_disconnect,
+    .send = raw_send,
 };
 
 /* ---- ping sockets -------------------------------------------------------- */
@@ -249,7 +252,8 @@ static struct vsocket *ping_find(struct raw_state *rs, uint16_t ident)
 {
 	struct list *l, *tmp;
 
-	list_for_each_safe(l, tmp, &rs->pings) {
+	list_for_each_safe(l, tmp, &rs->pings)
+	{
 		struct vsocket *so = container_of(l, struct vsocket, plink);
 
 		if (so->bound && so->lport == ident)
@@ -269,8 +273,10 @@ static int ping_get_port(struct vsocket *so, uint16_t ident)
 	uint32_t start;
 
 	if (ident) {
-		list_for_each_safe(l, tmp, &rs->pings) {
-			struct vsocket *o = container_of(l, struct vsocket, plink);
+		list_for_each_safe(l, tmp, &rs->pings)
+		{
+			struct vsocket *o =
+			    container_of(l, struct vsocket, plink);
 
 			if (o != so && o->bound && o->lport == ident &&
 			    !(o->options & so->options & SOF_REUSEADDR))
@@ -395,10 +401,10 @@ static ssize_t ping_send(struct vsocket *so, const void *buf, size_t len,
 	memcpy(pkt_put(p, len), buf, len);
 	/* The identifier is the socket's, whatever the caller wrote. */
 	ic = (struct icmp4_repr){
-		.type = ICMP_ECHO,
-		.code = 0,
-		.ident = so->lport,
-		.seq = rd16(b + 6),
+	    .type = ICMP_ECHO,
+	    .code = 0,
+	    .ident = so->lport,
+	    .seq = rd16(b + 6),
 	};
 	icmp4_emit(&ic, p->data, len - ICMP_HLEN);
 	o.dst = daddr;
@@ -426,7 +432,8 @@ bool ping_input(struct vimage *vi, const struct pkt *p,
 
 	if (!rs->nping || ic->type != ICMP_ECHOREPLY)
 		return false;
-	list_for_each_safe(l, tmp, &rs->pings) {
+	list_for_each_safe(l, tmp, &rs->pings)
+	{
 		struct vsocket *s = container_of(l, struct vsocket, plink);
 
 		/* Linux's ping_lookup: identifier, bound address, device;
@@ -461,14 +468,14 @@ bool ping_input(struct vimage *vi, const struct pkt *p,
 }
 
 const struct vproto ping_proto = {
-	.type = SOCK_DGRAM,
-	.protocol = IPPROTO_ICMP,
-	.attach = ping_attach,
-	.detach = ping_detach,
-	.bind = ping_bind,
-	.connect = ping_connect,
-	.disconnect = ping_disconnect,
-	.send = ping_send,
+    .type = SOCK_DGRAM,
+    .protocol = IPPROTO_ICMP,
+    .attach = ping_attach,
+    .detach = ping_detach,
+    .bind = ping_bind,
+    .connect = ping_connect,
+    .disconnect = ping_disconnect,
+    .send = ping_send,
 };
 
 /* ---- the module ---------------------------------------------------------- */
@@ -485,19 +492,22 @@ static int raw_init(struct vimage *vi, void *state)
 	return 0;
 }
 
-#define RAW_STAT(f) {"raw." #f, offsetof(struct raw_state, st.f)}
+#define RAW_STAT(f)                                                            \
+	{                                                                      \
+		"raw." #f, offsetof(struct raw_state, st.f)                    \
+	}
 static const struct vstat raw_stats[] = {
-	RAW_STAT(delivered),
-	RAW_STAT(rcvbuf_errors),
-	RAW_STAT(ping_in),
-	RAW_STAT(ping_out),
+    RAW_STAT(delivered),
+    RAW_STAT(rcvbuf_errors),
+    RAW_STAT(ping_in),
+    RAW_STAT(ping_out),
 };
 
 const struct vmodule raw_module = {
-	.name = "raw",
-	.id = VMOD_RAW,
-	.size = sizeof(struct raw_state),
-	.init = raw_init,
-	.stats = raw_stats,
-	.nstats = ARRAY_SIZE(raw_stats),
+    .name = "raw",
+    .id = VMOD_RAW,
+    .size = sizeof(struct raw_state),
+    .init = raw_init,
+    .stats = raw_stats,
+    .nstats = ARRAY_SIZE(raw_stats),
 };

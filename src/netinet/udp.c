@@ -3,7 +3,8 @@
  * UDP over IPv4: RFC 768, RFC 1122 4.1 (checksums always sent and checked,
  * ICMP port unreachable for unbound ports but never for broadcasts, ICMP
  * errors passed up), RFC 6056 for ephemeral ports (algorithm 3: a keyed
- * hash of the connection identifiers plus a counter), and Linux udp(7) for
+ * hash of the connection identifiers plus a counter, which moves in random
+ * steps as in algorithm 5), and Linux udp(7) for
  * what a program sees: SO_REUSEADDR/SO_REUSEPORT sharing, errors reported
  * only on connected sockets, -EACCES for broadcasts without SO_BROADCAST.
  *
@@ -19,7 +20,8 @@
 #include "socket/socket_var.h"
 
 #define UDP_MAX_PAYLOAD (0xffff - IPV4_HLEN - UDP_HLEN) /* 65507 */
-#define UDP_HASH_MIN 16
+#define UDP_HASH_MIN	16
+#define UDP_PORT_STEP	500 /* RFC 6056 algorithm 5's default N */
 
 /* The module state: the public part (inet.h) and what only this file uses.
  * vimage_udp() returns the public part, which comes first. */
@@ -147,7 +149,11 @@ static uint64_t udp_mix(uint64_t x)
 
 /* RFC 6056 algorithm 3: offset = F(laddr, faddr, fport, secret), then try
  * min + (offset + next_ephemeral) % num, moving the counter past every
- * port tried so that successive choices for one peer differ. */
+ * port tried. Most UDP binds happen before any peer is known (bind to port
+ * 0, a resolver's first sendto), so the offset is often the same for all;
+ * the counter then moves by a random step as in algorithm 5, or
+ * successive ports would be consecutive, which is what off-path DNS
+ * spoofing feeds on. */
 static int udp_pick_port(struct udp_priv *up, const struct vsocket *so,
 			 uint32_t laddr, uint32_t faddr, uint16_t fport,
 			 uint16_t *out)
@@ -163,13 +169,19 @@ static int udp_pick_port(struct udp_priv *up, const struct vsocket *so,
 		hi = t;
 	}
 	num = (uint32_t)(hi - lo + 1);
-	offset = (uint32_t)(udp_mix(us->port_key ^ udp_mix((uint64_t)laddr << 32 |
-							  faddr) ^ fport) >> 32);
+	offset = (uint32_t)(udp_mix(us->port_key ^
+				    udp_mix((uint64_t)laddr << 32 | faddr) ^
+				    fport) >>
+			    32);
 	for (uint32_t i = 0; i < num; i++) {
-		uint16_t port = (uint16_t)(lo + (offset + up->next_ephemeral + i) % num);
+		uint16_t port =
+		    (uint16_t)(lo + (offset + up->next_ephemeral + i) % num);
 
 		if (!udp_port_in_use(us, so, laddr, port)) {
-			up->next_ephemeral += i + 1;
+			up->next_ephemeral +=
+			    i + 1 +
+			    (uint32_t)rng_below(&so->vi->world->rng,
+						UDP_PORT_STEP);
 			*out = port;
 			return 0;
 		}
@@ -261,17 +273,20 @@ static struct vsocket *udp_lookup(const struct udp_state *us, uint32_t src,
 			best = so;
 			best_score = score;
 			nreuse = 1;
-		} else if (score >= 0 && score == best_score) {
+		} else if (score >= 0 && score == best_score &&
+			   (so->options & SOF_REUSEPORT)) {
 			nreuse++;
 		}
 	}
 	if (nreuse < 2 || !(best->options & SOF_REUSEPORT))
 		return best;
-	pick = (uint32_t)(udp_mix(us->port_key ^ ((uint64_t)src << 16 | sport)) %
-			  nreuse);
+	pick =
+	    (uint32_t)(udp_mix(us->port_key ^ ((uint64_t)src << 16 | sport)) %
+		       nreuse);
 	for (so = best; so; so = so->pnext) {
 		if (!(so->options & SOF_REUSEPORT) ||
-		    udp_score(so, src, sport, dst, dport, ifindex) != best_score)
+		    udp_score(so, src, sport, dst, dport, ifindex) !=
+			best_score)
 			continue;
 		if (pick-- == 0)
 			return so;
@@ -380,9 +395,9 @@ void udp_input(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
 	/* ip_input marks every IP broadcast with PKT_BCAST, so unicast
 	 * datagrams skip the route lookup; a unicast datagram that merely
 	 * came in a link-layer broadcast frame is still unicast. */
-	bcast = IN_MULTICAST_H(ip->dst) ||
-		((p->flags & (PKT_BCAST | PKT_MCAST)) &&
-		 so_addr_is_bcast(vi, ip->dst));
+	bcast =
+	    IN_MULTICAST_H(ip->dst) || ((p->flags & (PKT_BCAST | PKT_MCAST)) &&
+					so_addr_is_bcast(vi, ip->dst));
 	if (bcast) {
 		udp_input_bcast(vi, p, &u, ip, ifindex);
 		return;
@@ -417,8 +432,8 @@ void udp_ctlinput(struct vimage *vi, int err, const struct ipv4_repr *inner,
 	dport = rd16(l4 + 2);
 	/* Look up as if the reply came back from the peer; Linux reports
 	 * the error only to a connected socket (without IP_RECVERR). */
-	so = udp_lookup(vimage_udp(vi), inner->dst, dport, inner->src, sport,
-			0);
+	so =
+	    udp_lookup(vimage_udp(vi), inner->dst, dport, inner->src, sport, 0);
 	if (!so || !so->connected)
 		return;
 	so_set_error(so, err);
@@ -532,17 +547,19 @@ static ssize_t udp_send(struct vsocket *so, const void *buf, size_t len,
 	p = pkt_alloc(vi->world, PKT_HEADROOM, UDP_HLEN + len);
 	if (!p)
 		return -ENOBUFS;
-	memcpy(pkt_put(p, UDP_HLEN + len) + UDP_HLEN, buf, len);
+	pkt_put(p, UDP_HLEN + len);
+	if (len)
+		memcpy(p->data + UDP_HLEN, buf, len);
 	u = (struct udp_repr){.sport = so->lport, .dport = dport};
 	udp4_emit(&u, p->data, len, src, daddr, true);
 	o = (struct ip_out){
-		.src = src,
-		.dst = daddr,
-		.proto = IPPROTO_UDP_,
-		.ttl = so->ttl,
-		.tos = so->tos,
-		.bcast_ok = (so->options & SOF_BROADCAST) != 0,
-		.ifp = ifp,
+	    .src = src,
+	    .dst = daddr,
+	    .proto = IPPROTO_UDP_,
+	    .ttl = so->ttl,
+	    .tos = so->tos,
+	    .bcast_ok = (so->options & SOF_BROADCAST) != 0,
+	    .ifp = ifp,
 	};
 	err = ip_output(vi, p, &o);
 	if (err)
@@ -552,14 +569,14 @@ static ssize_t udp_send(struct vsocket *so, const void *buf, size_t len,
 }
 
 const struct vproto udp_proto = {
-	.type = SOCK_DGRAM,
-	.protocol = IPPROTO_UDP,
-	.attach = udp_attach,
-	.detach = udp_detach,
-	.bind = udp_bind,
-	.connect = udp_connect,
-	.disconnect = udp_disconnect,
-	.send = udp_send,
+    .type = SOCK_DGRAM,
+    .protocol = IPPROTO_UDP,
+    .attach = udp_attach,
+    .detach = udp_detach,
+    .bind = udp_bind,
+    .connect = udp_connect,
+    .disconnect = udp_disconnect,
+    .send = udp_send,
 };
 
 /* ---- the module ---------------------------------------------------------- */
@@ -585,27 +602,33 @@ static void udp_destroy(struct vimage *vi, void *state)
 	up->s.cap = up->s.count = 0;
 }
 
-#define UDP_KNOB(n, f) {"net.inet.udp." n, offsetof(struct udp_state, f), 1, 65535}
+#define UDP_KNOB(n, f)                                                         \
+	{                                                                      \
+		"net.inet.udp." n, offsetof(struct udp_state, f), 1, 65535     \
+	}
 static const struct vknob udp_knobs[] = {
-	UDP_KNOB("port_lo", port_lo),
-	UDP_KNOB("port_hi", port_hi),
+    UDP_KNOB("port_lo", port_lo),
+    UDP_KNOB("port_hi", port_hi),
 };
 
-#define UDP_STAT(f) {"udp." #f, offsetof(struct udp_state, st.f)}
+#define UDP_STAT(f)                                                            \
+	{                                                                      \
+		"udp." #f, offsetof(struct udp_state, st.f)                    \
+	}
 static const struct vstat udp_stats[] = {
-	UDP_STAT(in_datagrams), UDP_STAT(no_ports),      UDP_STAT(in_errors),
-	UDP_STAT(badsum),       UDP_STAT(badlen),        UDP_STAT(rcvbuf_errors),
-	UDP_STAT(out_datagrams), UDP_STAT(bcast_delivered),
+    UDP_STAT(in_datagrams),  UDP_STAT(no_ports),	UDP_STAT(in_errors),
+    UDP_STAT(badsum),	     UDP_STAT(badlen),		UDP_STAT(rcvbuf_errors),
+    UDP_STAT(out_datagrams), UDP_STAT(bcast_delivered),
 };
 
 const struct vmodule udp_module = {
-	.name = "udp",
-	.id = VMOD_UDP,
-	.size = sizeof(struct udp_priv),
-	.init = udp_init,
-	.destroy = udp_destroy,
-	.knobs = udp_knobs,
-	.nknobs = ARRAY_SIZE(udp_knobs),
-	.stats = udp_stats,
-	.nstats = ARRAY_SIZE(udp_stats),
+    .name = "udp",
+    .id = VMOD_UDP,
+    .size = sizeof(struct udp_priv),
+    .init = udp_init,
+    .destroy = udp_destroy,
+    .knobs = udp_knobs,
+    .nknobs = ARRAY_SIZE(udp_knobs),
+    .stats = udp_stats,
+    .nstats = ARRAY_SIZE(udp_stats),
 };

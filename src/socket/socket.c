@@ -28,7 +28,7 @@
 /* Linux's net.core.{r,w}mem_default and _max: the default buffer, and the
  * largest value SO_RCVBUF/SO_SNDBUF accept before doubling. */
 #define SO_BUF_DEFAULT 212992u
-#define SO_BUF_MAX 212992u
+#define SO_BUF_MAX     212992u
 /* Linux's floors (SOCK_MIN_RCVBUF/SNDBUF on x86-64): room for one skb. */
 #define SO_MIN_RCVBUF 2304u
 #define SO_MIN_SNDBUF 4608u
@@ -38,7 +38,7 @@
 #define SO_DGRAM_OVERHEAD 256u
 
 #define SOCK_TYPE_MASK_ 0xf
-#define SOCK_MAX_ (SOCK_PACKET + 1)
+#define SOCK_MAX_	(SOCK_PACKET + 1)
 #ifndef ICMP_FILTER
 #define ICMP_FILTER 1 /* <linux/icmp.h>, which clashes with wire.h */
 #endif
@@ -47,9 +47,9 @@
  * picks the first entry; a wildcard entry (protocol 0) takes any protocol
  * but not 0 itself. */
 static const struct vproto *const so_protos[] = {
-	&udp_proto,
-	&ping_proto,
-	&raw_proto,
+    &udp_proto,
+    &ping_proto,
+    &raw_proto,
 };
 
 /* ---- helpers shared with the protocols ---------------------------------- */
@@ -222,7 +222,7 @@ static int so_find_proto(int type, int *protocol, const struct vproto **out)
 		}
 		err = -EPROTONOSUPPORT;
 		continue;
-found:
+	found:
 		*out = pr;
 		return 0;
 	}
@@ -307,7 +307,8 @@ struct vimage *vsock_vimage(const struct vsocket *so)
 /* ---- addresses ----------------------------------------------------------- */
 int vsock_bind(struct vsocket *so, const struct sockaddr *addr, socklen_t len)
 {
-	enum sa_rule rule = so->type == SOCK_RAW ? SA_ANY_FAMILY : SA_UNSPEC_ANY;
+	enum sa_rule rule =
+	    so->type == SOCK_RAW ? SA_ANY_FAMILY : SA_UNSPEC_ANY;
 	struct vaddr a;
 	uint16_t port;
 	int err;
@@ -339,8 +340,7 @@ int vsock_connect(struct vsocket *so, const struct sockaddr *addr,
 	return so->proto->connect(so, &a, port);
 }
 
-int vsock_getsockname(struct vsocket *so, struct sockaddr *addr,
-		      socklen_t *len)
+int vsock_getsockname(struct vsocket *so, struct sockaddr *addr, socklen_t *len)
 {
 	if (!addr || !len)
 		return -EFAULT;
@@ -348,8 +348,7 @@ int vsock_getsockname(struct vsocket *so, struct sockaddr *addr,
 	return 0;
 }
 
-int vsock_getpeername(struct vsocket *so, struct sockaddr *addr,
-		      socklen_t *len)
+int vsock_getpeername(struct vsocket *so, struct sockaddr *addr, socklen_t *len)
 {
 	if (!addr || !len)
 		return -EFAULT;
@@ -360,8 +359,8 @@ int vsock_getpeername(struct vsocket *so, struct sockaddr *addr,
 }
 
 /* ---- data ---------------------------------------------------------------- */
-ssize_t vsock_sendto(struct vsocket *so, const void *buf, size_t len,
-		     int flags, const struct sockaddr *to, socklen_t tolen)
+ssize_t vsock_sendto(struct vsocket *so, const void *buf, size_t len, int flags,
+		     const struct sockaddr *to, socklen_t tolen)
 {
 	enum sa_rule rule = so->proto == &ping_proto ? SA_INET : SA_UNSPEC_OK;
 	struct vaddr a;
@@ -460,7 +459,8 @@ unsigned vsock_poll(struct vsocket *so)
 }
 
 void vsock_set_notify(struct vsocket *so,
-		      void (*fn)(void *ctx, struct vsocket *so, unsigned events),
+		      void (*fn)(void *ctx, struct vsocket *so,
+				 unsigned events),
 		      void *ctx)
 {
 	so->notify = fn;
@@ -485,8 +485,8 @@ static int so_put_opt(void *val, socklen_t *len, const void *v, size_t vlen)
 static int so_get_timeo(uint64_t ns, void *val, socklen_t *len)
 {
 	struct timeval tv = {
-		.tv_sec = (time_t)(ns / NSEC_PER_SEC),
-		.tv_usec = (suseconds_t)(ns % NSEC_PER_SEC / NSEC_PER_USEC),
+	    .tv_sec = (time_t)(ns / NSEC_PER_SEC),
+	    .tv_usec = (suseconds_t)(ns % NSEC_PER_SEC / NSEC_PER_USEC),
 	};
 
 	return so_put_opt(val, len, &tv, sizeof(tv));
@@ -595,7 +595,8 @@ static int so_setsockopt_sol(struct vsocket *so, int name, const void *val,
 	case SO_SNDTIMEO:
 		return so_set_timeo(&so->sndtimeo_ns, val, len);
 	default:
-		return -ENOPROTOOPT; /* includes the read-only SO_ERROR, SO_TYPE */
+		return -ENOPROTOOPT; /* includes the read-only SO_ERROR, SO_TYPE
+				      */
 	}
 }
 
@@ -804,13 +805,13 @@ static void socket_destroy(struct vimage *vi, void *state)
 	struct list *l, *tmp;
 
 	list_for_each_safe(l, tmp, &ss->socks)
-		vsock_close(container_of(l, struct vsocket, link));
+	    vsock_close(container_of(l, struct vsocket, link));
 }
 
 const struct vmodule socket_module = {
-	.name = "socket",
-	.id = VMOD_SOCKET,
-	.size = sizeof(struct socket_state),
-	.init = socket_init,
-	.destroy = socket_destroy,
+    .name = "socket",
+    .id = VMOD_SOCKET,
+    .size = sizeof(struct socket_state),
+    .init = socket_init,
+    .destroy = socket_destroy,
 };

@@ -11,11 +11,15 @@ struct vsocket;
 /* What a protocol implements for the socket layer. Addresses arrive already
  * validated and converted (struct vaddr, host-order port). */
 struct vproto {
-	int type, protocol; /* protocol 0 matches any for this type */
+	/* Matching as Linux's inetsw: socket(..., 0) takes the first entry
+	 * of its type; an entry with protocol 0 is a wildcard for any
+	 * protocol except 0 itself (SOCK_RAW). */
+	int type, protocol;
 	int (*attach)(struct vsocket *so);
 	void (*detach)(struct vsocket *so); /* unhook from protocol tables */
 	int (*bind)(struct vsocket *so, const struct vaddr *a, uint16_t port);
-	int (*connect)(struct vsocket *so, const struct vaddr *a, uint16_t port);
+	int (*connect)(struct vsocket *so, const struct vaddr *a,
+		       uint16_t port);
 	int (*disconnect)(struct vsocket *so);
 	/* dst NULL: the connected peer (-EDESTADDRREQ when none). */
 	ssize_t (*send)(struct vsocket *so, const void *buf, size_t len,
@@ -37,14 +41,14 @@ struct dgram_cb {
 #define SOF_DONTROUTE 0x10
 
 struct vsocket {
-	struct list link;   /* all sockets of the vimage */
-	struct list plink;  /* protocol list (raw, ping) */
+	struct list link;      /* all sockets of the vimage */
+	struct list plink;     /* protocol list (raw, ping) */
 	struct vsocket *pnext; /* protocol hash chain (udp ports) */
 	struct vimage *vi;
 	const struct vproto *proto;
 	int domain, type, protocol;
 	uint32_t options; /* SOF_* */
-	int error;        /* pending SO_ERROR (negative errno) */
+	int error;	  /* pending SO_ERROR (negative errno) */
 	bool bound, connected, shut_rd, shut_wr, hdrincl;
 	/* Chosen by the user's bind (Linux's SOCK_BINDADDR/BINDPORT_LOCK):
 	 * a datagram disconnect keeps them and releases the rest. */
@@ -97,7 +101,8 @@ static inline bool so_dev_ok(const struct vsocket *so, uint32_t ifindex)
 {
 	return !so->bound_ifindex || so->bound_ifindex == ifindex;
 }
-/* Tell the owner that readiness may have changed. */
+/* Tell the owner that readiness may have changed. The callback runs in the
+ * middle of packet processing: it must not close the socket (defer that). */
 void so_wakeup(struct vsocket *so);
 /* Record an asynchronous error (ICMP) and wake. */
 void so_set_error(struct vsocket *so, int err);

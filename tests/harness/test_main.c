@@ -70,7 +70,7 @@ static bool selected(const char *name, int argc, char **argv, int first)
 int main(int argc, char **argv)
 {
 	const char *suite = getenv("TEST_SUITE") ? getenv("TEST_SUITE") : "tests";
-	int first = 1, passed = 0, failed = 0;
+	volatile int first = 1, passed = 0, failed = 0;
 
 	if (argc > 1 && strcmp(argv[1], "-v") == 0) {
 		verbose = true;

@@ -98,7 +98,7 @@ TEST(vimage_deep_hierarchy_destroyed_by_top)
 		CHECK_EQ(vimage_create(w, name, NULL), 0);
 		/* three siblings at each level */
 		for (int s = 0; s < 3; s++) {
-			char sib[VIMAGE_NAME_MAX + 1];
+			char sib[VIMAGE_NAME_MAX + 16];
 			snprintf(sib, sizeof(sib), "%s.s%d", name, s);
 			CHECK_EQ(vimage_create(w, sib, NULL), 0);
 		}

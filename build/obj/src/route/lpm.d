@@ -1,2 +1,0 @@
-build/obj/src/route/lpm.o: src/route/lpm.c src/route/lpm.h
-src/route/lpm.h:
