@@ -42,6 +42,61 @@ static bool if_name_ok(const char *name)
 	return true;
 }
 
+/* Most vimages have two or three interfaces and a list scan is the fastest
+ * lookup; a hub with thousands (one ve end per neighbour) gets a hash. */
+#define IF_HASH_THRESHOLD 16
+
+static uint32_t if_name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	while (*name) {
+		h ^= (unsigned char)*name++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void if_hash_insert(struct if_state *is, struct ifnet *ifp)
+{
+	uint32_t b = if_name_hash(ifp->name) & (is->hcap - 1);
+
+	ifp->hnext = is->htab[b];
+	is->htab[b] = ifp;
+}
+
+static void if_hash_remove(struct if_state *is, struct ifnet *ifp)
+{
+	struct ifnet **pp = &is->htab[if_name_hash(ifp->name) & (is->hcap - 1)];
+
+	while (*pp && *pp != ifp)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = ifp->hnext;
+}
+
+/* Keep the table at most 1/2 full; allocation failure just keeps the old
+ * table (or the list scan), which stays correct. */
+static void if_hash_resize(struct if_state *is)
+{
+	uint32_t cap = is->hcap ? is->hcap : 32;
+	struct ifnet **t;
+	struct list *pos, *tmp;
+
+	if (is->count < IF_HASH_THRESHOLD || (is->htab && is->count * 2 < is->hcap))
+		return;
+	while (cap < is->count * 4)
+		cap *= 2;
+	t = calloc(cap, sizeof(*t));
+	if (!t)
+		return;
+	free(is->htab);
+	is->htab = t;
+	is->hcap = cap;
+	list_for_each_safe(pos, tmp, &is->ifs)
+		if_hash_insert(is, container_of(pos, struct ifnet, link));
+}
+
 struct ifnet *vif_lookup(struct vimage *vi, const char *name)
 {
 	struct if_state *is = vimage_if(vi);
@@ -49,6 +104,13 @@ struct ifnet *vif_lookup(struct vimage *vi, const char *name)
 
 	if (!name)
 		return NULL;
+	if (is->htab) {
+		struct ifnet *ifp = is->htab[if_name_hash(name) & (is->hcap - 1)];
+
+		while (ifp && strcmp(ifp->name, name) != 0)
+			ifp = ifp->hnext;
+		return ifp;
+	}
 	list_for_each_safe(pos, tmp, &is->ifs)
 	{
 		struct ifnet *ifp = container_of(pos, struct ifnet, link);
@@ -108,10 +170,15 @@ void vif_get_stats(const struct ifnet *ifp, struct vif_stats *st)
 	*st = ifp->st;
 }
 
-/* Pick "<prefix>N" with the smallest N free in the vimage. */
+/* Pick "<prefix>N" free in the vimage, counting on from the last pick so
+ * that naming the n-th interface costs O(1), not O(n). */
 static int if_pick_name(struct vimage *vi, const char *prefix, char *out)
 {
-	for (unsigned n = 0; n < 100000; n++) {
+	struct if_state *is = vimage_if(vi);
+
+	for (unsigned tries = 0; tries < 1000000; tries++) {
+		unsigned n = is->pick_hint++ % 1000000;
+
 		snprintf(out, VIF_NAMESIZ, "%s%u", prefix, n);
 		if (!vif_lookup(vi, out))
 			return 0;
@@ -128,6 +195,9 @@ static void if_link(struct vimage *vi, struct ifnet *ifp)
 	ifp->index = ++is->next_index;
 	list_insert_tail(&is->ifs, &ifp->link);
 	is->count++;
+	if (is->htab)
+		if_hash_insert(is, ifp);
+	if_hash_resize(is);
 }
 
 static void if_unlink(struct ifnet *ifp)
@@ -136,6 +206,8 @@ static void if_unlink(struct ifnet *ifp)
 
 	list_remove(&ifp->link);
 	is->count--;
+	if (is->htab)
+		if_hash_remove(is, ifp);
 }
 
 int if_create(struct vimage *vi, const char *name, const char *prefix,
@@ -284,7 +356,11 @@ int vif_rename(struct ifnet *ifp, const char *name)
 		return -EEXIST;
 	if (ifp->flags & VIFF_UP)
 		return -EBUSY;
+	if (vimage_if(ifp->vi)->htab)
+		if_hash_remove(vimage_if(ifp->vi), ifp);
 	strcpy(ifp->name, name);
+	if (vimage_if(ifp->vi)->htab)
+		if_hash_insert(vimage_if(ifp->vi), ifp);
 	return 0;
 }
 
@@ -450,6 +526,8 @@ static void if_destroy_all(struct vimage *vi, void *state)
 			if_free(ifp); /* cannot happen short of 100000 names */
 		}
 	}
+	free(is->htab);
+	is->htab = NULL;
 }
 
 const struct vmodule if_module = {

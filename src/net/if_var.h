@@ -29,6 +29,7 @@ struct if_ops {
 
 struct ifnet {
 	struct list link; /* in the vimage's interface list, index order */
+	struct ifnet *hnext; /* name hash chain */
 	struct vimage *vi;
 	struct vimage *home; /* where it was created (see if_vimage_gone) */
 	const struct if_ops *ops;
@@ -51,7 +52,11 @@ struct if_state {
 	struct list ifs;
 	uint32_t next_index;
 	uint32_t count;
+	uint32_t pick_hint; /* next number to try for a generated name */
 	struct ifnet *lo;
+	/* name -> ifnet, allocated once a vimage has many interfaces */
+	struct ifnet **htab;
+	uint32_t hcap;
 };
 
 static inline struct if_state *vimage_if(const struct vimage *vi)
