@@ -310,7 +310,9 @@ struct world {
 
 struct vimage {
 	struct world *world;
-	struct vimage *parent, *children, *sibling;
+	struct vimage *parent;
+	struct list children; /* of struct vimage, through sibling */
+	struct list sibling;
 	struct vimage *hnext; /* name hash chain */
 	uint32_t id;
 	uint8_t log_level;

@@ -160,6 +160,8 @@ static int vimage_alloc(struct world *w, struct vimage *parent,
 	vi->parent = parent;
 	vi->id = w->next_vid++;
 	vi->log_level = VLOG_WARN;
+	list_init(&vi->children);
+	list_init(&vi->sibling);
 	strcpy(vi->name, name);
 	for (i = 0; i < VMOD_COUNT; i++) {
 		const struct vmodule *m = vmodule_table[i];
@@ -169,10 +171,8 @@ static int vimage_alloc(struct world *w, struct vimage *parent,
 			goto fail;
 	}
 	names_insert(w, vi);
-	if (parent) {
-		vi->sibling = parent->children;
-		parent->children = vi;
-	}
+	if (parent)
+		list_insert_tail(&parent->children, &vi->sibling);
 	*out = vi;
 	return 0;
 fail:
@@ -214,16 +214,7 @@ int vimage_create(struct world *w, const char *name, struct vimage **out)
 
 static void vimage_unlink(struct vimage *vi)
 {
-	struct vimage **pp;
-
-	if (!vi->parent)
-		return;
-	for (pp = &vi->parent->children; *pp; pp = &(*pp)->sibling) {
-		if (*pp == vi) {
-			*pp = vi->sibling;
-			break;
-		}
-	}
+	list_remove(&vi->sibling);
 }
 
 static void vimage_free(struct vimage *vi)
@@ -232,8 +223,8 @@ static void vimage_free(struct vimage *vi)
 
 	vi->dying = true;
 	/* Depth is bounded by the name length (at most 64 levels). */
-	while (vi->children)
-		vimage_free(vi->children);
+	while (!list_empty(&vi->children))
+		vimage_free(container_of(vi->children.next, struct vimage, sibling));
 	vlog(vi, VLOG_INFO, "destroying");
 	vimage_modules_destroy(vi, VMOD_COUNT);
 	vimage_unlink(vi);
@@ -282,10 +273,14 @@ struct world *vimage_world(const struct vimage *vi)
 
 struct vimage *vimage_first_child(const struct vimage *vi)
 {
-	return vi->children;
+	return list_empty(&vi->children)
+		       ? NULL
+		       : container_of(vi->children.next, struct vimage, sibling);
 }
 
 struct vimage *vimage_next_sibling(const struct vimage *vi)
 {
-	return vi->sibling;
+	if (!vi->parent || vi->sibling.next == &vi->parent->children)
+		return NULL;
+	return container_of(vi->sibling.next, struct vimage, sibling);
 }

@@ -14,6 +14,8 @@
 #include "kern.h"
 #include "net/if_var.h"
 
+static struct pkt *world_runq_pop(struct world *w);
+
 static size_t align_up(size_t n, size_t a)
 {
 	return (n + a - 1) & ~(a - 1);
@@ -64,7 +66,8 @@ void world_destroy(struct world *w)
 	if (!w)
 		return;
 	vimage_destroy_root(w);
-	pktq_purge(w, &w->runq);
+	while (world_runq_pop(w))
+		; /* every interface is dead now: this frees them all */
 	pkt_pool_fini(&w->pool);
 	free(w->names);
 	free(w);
@@ -83,7 +86,26 @@ uint64_t world_random(struct world *w)
 void world_enqueue_rx(struct world *w, struct ifnet *ifp, struct pkt *p)
 {
 	p->ifp = ifp;
+	ifp->rx_pending++;
 	pktq_push(&w->runq, p);
+}
+
+/* Take the next queued frame; frames for dead interfaces are dropped here. */
+static struct pkt *world_runq_pop(struct world *w)
+{
+	struct pkt *p;
+
+	while ((p = pktq_pop(&w->runq))) {
+		struct ifnet *ifp = p->ifp;
+
+		ifp->rx_pending--;
+		if (likely(!ifp->dead))
+			return p;
+		pkt_free(w, p);
+		if (!ifp->rx_pending)
+			if_reap(ifp);
+	}
+	return NULL;
 }
 
 void world_purge_rx(struct world *w, struct ifnet *ifp)
@@ -92,11 +114,15 @@ void world_purge_rx(struct world *w, struct ifnet *ifp)
 	struct pkt *p;
 
 	pktq_init(&keep);
+	if (!ifp->rx_pending)
+		return;
 	while ((p = pktq_pop(&w->runq))) {
-		if (p->ifp == ifp)
+		if (p->ifp == ifp) {
+			ifp->rx_pending--;
 			pkt_free(w, p);
-		else
+		} else {
 			pktq_push(&keep, p);
+		}
 	}
 	w->runq = keep;
 	if (!w->runq.head)
@@ -111,7 +137,7 @@ size_t world_run(struct world *w)
 	if (w->in_run)
 		return 0;
 	w->in_run = true;
-	while ((p = pktq_pop(&w->runq))) {
+	while ((p = world_runq_pop(w))) {
 		if_input(p->ifp, p);
 		n++;
 	}

@@ -266,7 +266,6 @@ static void if_detach_from_vimage(struct ifnet *ifp)
 {
 	struct vimage *vi = ifp->vi;
 
-	world_purge_rx(vi->world, ifp);
 	in_addr_remove_all(ifp);
 	fib_purge_ifp(vi, ifp);
 	arp_flush_ifp(vi, ifp);
@@ -281,8 +280,17 @@ static void if_free(struct ifnet *ifp)
 	if (ifp->ops && ifp->ops->destroy)
 		ifp->ops->destroy(ifp);
 	free(ifp->cap);
-	free(ifp);
+	ifp->cap = NULL;
 	w->ifnets_live--;
+	ifp->dead = true;
+	ifp->peer = NULL;
+	if (!ifp->rx_pending)
+		if_reap(ifp);
+}
+
+void if_reap(struct ifnet *ifp)
+{
+	free(ifp);
 }
 
 int vif_destroy(struct ifnet *ifp)
@@ -384,6 +392,7 @@ int vif_move(struct ifnet *ifp, struct vimage *to, const char *newname)
 		return -EEXIST;
 	strcpy(keep, name);
 	vif_set_up(ifp, false);
+	world_purge_rx(from->world, ifp); /* frames in flight die with the move */
 	if_detach_from_vimage(ifp);
 	if_unlink(ifp);
 	if (from->parent == to && ifp->home == from)

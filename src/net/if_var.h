@@ -44,6 +44,11 @@ struct ifnet {
 	struct if_capture *cap;
 	struct vif_stats st;
 	struct ifnet *peer; /* ve: the other end */
+	/* Frames for this interface waiting on the run queue. An interface
+	 * destroyed while some are queued stays allocated, marked dead, until
+	 * the queue has dropped them: destroy is O(1), not O(queue). */
+	uint32_t rx_pending;
+	bool dead;
 	const struct vif_ext_ops *ext_ops;
 	void *ext_ctx;
 };
@@ -66,6 +71,8 @@ static inline struct if_state *vimage_if(const struct vimage *vi)
 
 extern const struct vmodule if_module;
 
+/* Free the memory of a dead interface once nothing is queued for it. */
+void if_reap(struct ifnet *ifp);
 /* Receive path: a frame arrived on ifp (called by world_run). */
 void if_input(struct ifnet *ifp, struct pkt *p);
 /* Transmit a complete frame: counters, capture, driver. Consumes p. */

@@ -83,13 +83,14 @@ else
 fi
 
 # --- run 2: the vimage asks -----------------------------------------------
+start_node --ping 10.99.0.1 --count 3 --udp-send 10.99.0.1:9000:vimage-says-hi \
+	--duration 6 --delay 800
+node_pid=${pids[-1]}
+# The listener binds the Linux address, which exists once start_node set it;
+# the node waits --delay ms before it sends.
 timeout 8 ip netns exec "$ns" socat -u UDP-RECV:9000,bind=10.99.0.1 \
 	"OPEN:$tmp/udp.rx,creat" &
 pids+=($!)
-sleep 0.2
-start_node --ping 10.99.0.1 --count 3 --udp-send 10.99.0.1:9000:vimage-says-hi \
-	--duration 6 --delay 500
-node_pid=${pids[-1]}
 if wait "$node_pid"; then
 	ok "vimage_pings_linux ($(grep -c 'ping reply' "$tmp/node.out") replies)"
 else
