@@ -111,9 +111,12 @@ struct ifaddr *in_local_addr(struct vimage *vi, uint32_t a)
 static void in_add_kernel_routes(struct vimage *vi, const struct ifaddr *ia)
 {
 	uint32_t a = ia->addr.v4, m = mask4(ia->plen);
+	bool lo = ia->ifp->type == VIF_LOOPBACK;
 	struct vroute r = {
-		.dst = vaddr_v4(a),
-		.plen = 32,
+		/* On lo0 the whole prefix is ours, as Linux's "local
+		 * 127.0.0.0/8 dev lo": any 127.x address can be bound. */
+		.dst = vaddr_v4(lo ? a & m : a),
+		.plen = lo ? ia->plen : 32,
 		.type = VRT_LOCAL,
 		.proto = VRT_PROTO_KERNEL,
 		.ifp = ia->ifp,
@@ -121,7 +124,7 @@ static void in_add_kernel_routes(struct vimage *vi, const struct ifaddr *ia)
 	};
 
 	fib_add(vi, &r, true, false);
-	if (ia->plen < 32) {
+	if (ia->plen < 32 && !lo) {
 		r.dst = vaddr_v4(a & m);
 		r.plen = ia->plen;
 		r.type = VRT_UNICAST;
@@ -138,11 +141,12 @@ static void in_add_kernel_routes(struct vimage *vi, const struct ifaddr *ia)
 static void in_sync_kernel_routes(struct vimage *vi, const struct ifaddr *gone)
 {
 	uint32_t a = gone->addr.v4, m = mask4(gone->plen);
+	bool lo = gone->ifp->type == VIF_LOOPBACK;
 	struct vaddr d;
 
-	d = vaddr_v4(a);
-	fib_del(vi, &d, 32, true, NULL);
-	if (gone->plen < 32) {
+	d = vaddr_v4(lo ? a & m : a);
+	fib_del(vi, &d, lo ? gone->plen : 32, true, NULL);
+	if (gone->plen < 32 && !lo) {
 		d = vaddr_v4(a & m);
 		fib_del(vi, &d, gone->plen, false, gone->ifp);
 	}

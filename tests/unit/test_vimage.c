@@ -86,6 +86,10 @@ TEST(vimage_every_instance_has_lo0_with_127_0_0_1)
 	CHECK(vif_flags(ifp) & VIFF_LOOPBACK);
 	CHECK_EQ(vroute_get(a, &lo, &r), 0);
 	CHECK_EQ(r.type, VRT_LOCAL);
+	/* As on Linux, all of 127/8 is local, not only 127.0.0.1. */
+	struct vaddr lo2 = VADDR4(127, 5, 6, 7);
+	CHECK_EQ(vroute_get(a, &lo2, &r), 0);
+	CHECK_EQ(r.type, VRT_LOCAL);
 	world_destroy(w);
 }
 
