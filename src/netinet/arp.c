@@ -133,32 +133,13 @@ static void arp_send(struct ifnet *ifp, uint16_t op, const uint8_t *tha,
 	ether_send(ifp, p, eth_dst, ETHERTYPE_ARP);
 }
 
-/* Our source address for asking about ip on ifp: one on the same subnet if
- * we have it, else the interface's first (RFC 1122 allows either). */
-static uint32_t arp_source_for(const struct ifnet *ifp, uint32_t ip)
-{
-	struct ifaddr *first = NULL;
-
-	for (struct ifaddr *ia = ifp->addrs; ia; ia = ia->next) {
-		uint32_t m = ia->plen ? ~0u << (32 - ia->plen) : 0;
-
-		if (ia->addr.family != AF_INET)
-			continue;
-		if (((ia->addr.v4 ^ ip) & m) == 0)
-			return ia->addr.v4;
-		if (!first)
-			first = ia;
-	}
-	return first ? first->addr.v4 : 0;
-}
-
 static void arp_request(struct neigh *n)
 {
 	struct arp_state *as = vimage_arp(n->vi);
 
 	n->tries++;
 	arp_send(n->ifp, ARP_OP_REQUEST, NULL, n->ip,
-		 arp_source_for(n->ifp, n->ip), eth_bcast);
+		 in_src_on_ifp(n->ifp, n->ip), eth_bcast);
 	timer_arm(n->vi->world, &n->timer,
 		  n->vi->world->now + (uint64_t)as->retrans_ms * NSEC_PER_MSEC);
 }

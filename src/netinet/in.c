@@ -98,6 +98,21 @@ struct ifaddr *if_first_addr4(const struct ifnet *ifp)
 	return NULL;
 }
 
+uint32_t in_src_on_ifp(const struct ifnet *ifp, uint32_t to)
+{
+	uint32_t first = 0;
+
+	for (const struct ifaddr *ia = ifp->addrs; ia; ia = ia->next) {
+		if (ia->addr.family != AF_INET)
+			continue;
+		if (((ia->addr.v4 ^ to) & mask4(ia->plen)) == 0)
+			return ia->addr.v4;
+		if (!first)
+			first = ia->addr.v4;
+	}
+	return first;
+}
+
 struct ifaddr *in_local_addr(struct vimage *vi, uint32_t a)
 {
 	for (struct ifnet *ifp = vif_first(vi); ifp; ifp = vif_next(ifp))

@@ -91,8 +91,23 @@ extern const struct vmodule ip_module;
 /* IPv4 input from an interface: p->data at the IP header. Consumes p. */
 void ip_input(struct ifnet *ifp, struct pkt *p);
 
+/* Where a locally sent datagram goes, resolved once per send. */
+struct ip_route {
+	struct ifnet *ifp;
+	uint32_t nh;  /* next hop; INADDR_BCAST_H for any broadcast */
+	uint32_t src; /* the source the route implies; never 0 on success */
+	uint32_t mtu;
+	bool bcast;   /* the destination is a (limited or directed) broadcast */
+};
+/* Resolve dst (host order), through `force` when SO_BINDTODEVICE says so.
+ * 0, or -ENETUNREACH, -EHOSTUNREACH, -EACCES (prohibit), -EINVAL
+ * (blackhole), -EADDRNOTAVAIL (no address to send from). */
+int ip_route_out(struct vimage *vi, uint32_t dst, struct ifnet *force,
+		 struct ip_route *rt);
+
 struct ip_out {
-	uint32_t src; /* 0: select from the route */
+	const struct ip_route *rt; /* already resolved, or NULL */
+	uint32_t src; /* 0: the route's */
 	uint32_t dst;
 	uint8_t proto;
 	uint8_t ttl; /* 0: default */
@@ -109,13 +124,12 @@ int ip_output(struct vimage *vi, struct pkt *p, const struct ip_out *o);
  * as needed (unless DF: -EMSGSIZE). Consumes p. */
 int ip_output_ifp(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
 		  uint32_t nh, uint32_t mtu);
-/* The source address for reaching dst: 0, or -ENETUNREACH. */
-int ip_select_src(struct vimage *vi, uint32_t dst, uint32_t *src);
 /* Fragment p (a whole IPv4 packet, header valid, DF clear) for mtu and
  * transmit each fragment with ip_xmit_one. Consumes p. */
 int ip_fragment(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
 		uint32_t nh, uint32_t mtu);
-/* Hand one finished IPv4 packet to the link layer. Consumes p. */
+/* Hand one finished IPv4 packet to the link layer; nh INADDR_BCAST_H means
+ * the link broadcast. Consumes p. */
 void ip_xmit_one(struct ifnet *ifp, struct pkt *p, uint32_t nh);
 /* Reassembly: p is a fragment (header parsed into *ip). Returns the whole
  * datagram (header rewritten: no MF, offset 0, new total length) when the

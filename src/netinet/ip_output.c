@@ -12,10 +12,9 @@
 static const uint8_t zero_mac[6];
 static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
+/* Is a a directed broadcast of one of ifp's subnets? */
 static bool is_bcast_on(const struct ifnet *ifp, uint32_t a)
 {
-	if (a == INADDR_BCAST_H)
-		return true;
 	for (struct ifaddr *ia = ifp->addrs; ia; ia = ia->next)
 		if (ia->bcast && ia->bcast == a)
 			return true;
@@ -26,7 +25,7 @@ void ip_xmit_one(struct ifnet *ifp, struct pkt *p, uint32_t nh)
 {
 	if (ifp->type == VIF_LOOPBACK)
 		ether_send(ifp, p, zero_mac, ETHERTYPE_IPV4);
-	else if (is_bcast_on(ifp, nh))
+	else if (nh == INADDR_BCAST_H)
 		ether_send(ifp, p, bcast_mac, ETHERTYPE_IPV4);
 	else
 		arp_output(ifp, p, nh);
@@ -47,25 +46,6 @@ int ip_output_ifp(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
 	return 0;
 }
 
-/* A source address on ifp for next hop nh: one in nh's subnet, else the
- * first. 0 when the interface has none. */
-static uint32_t src_on_ifp(const struct ifnet *ifp, uint32_t nh)
-{
-	struct ifaddr *first = NULL;
-
-	for (struct ifaddr *ia = ifp->addrs; ia; ia = ia->next) {
-		uint32_t m = ia->plen ? ~0u << (32 - ia->plen) : 0;
-
-		if (ia->addr.family != AF_INET)
-			continue;
-		if (((ia->addr.v4 ^ nh) & m) == 0)
-			return ia->addr.v4;
-		if (!first)
-			first = ia;
-	}
-	return first ? first->addr.v4 : 0;
-}
-
 /* Any usable address of the vimage, non-loopback first. */
 static uint32_t src_any(struct vimage *vi)
 {
@@ -83,37 +63,35 @@ static uint32_t src_any(struct vimage *vi)
 	return lo;
 }
 
-struct ip_route_result {
-	struct ifnet *ifp;
-	uint32_t nh, src, mtu;
-};
-
-static int ip_route_out(struct vimage *vi, uint32_t dst, struct ifnet *force,
-			struct ip_route_result *rr)
+static int ip_route_resolve(struct vimage *vi, uint32_t dst,
+			    struct ifnet *force, struct ip_route *rt)
 {
 	struct if_state *is = vimage_if(vi);
 	struct rtentry *re = fib4_lookup(vimage_route(vi), dst);
 
-	rr->nh = dst;
+	*rt = (struct ip_route){.nh = dst};
 	if (dst == INADDR_BCAST_H || (force && !re)) {
 		/* Limited broadcast (or a bound device): out of the forced
 		 * interface, else the default route's, on the link. */
-		rr->ifp = force ? force : (re ? re->r.ifp : NULL);
-		if (!rr->ifp)
+		rt->ifp = force ? force : (re ? re->r.ifp : NULL);
+		if (!rt->ifp)
 			return -ENETUNREACH;
-		rr->src = src_on_ifp(rr->ifp, dst);
-		rr->mtu = rr->ifp->mtu;
-		return 0;
+		rt->bcast = dst == INADDR_BCAST_H || is_bcast_on(rt->ifp, dst);
+		rt->src = in_src_on_ifp(rt->ifp, dst);
+		rt->mtu = rt->ifp->mtu;
+		goto out;
 	}
 	if (!re)
 		return -ENETUNREACH;
 	switch (re->r.type) {
 	case VRT_LOCAL:
-		rr->ifp = is->lo;
-		rr->src = dst;
-		rr->mtu = is->lo->mtu;
+		rt->ifp = is->lo;
+		rt->src = dst;
+		rt->mtu = is->lo->mtu;
 		return 0;
 	case VRT_BROADCAST:
+		rt->bcast = true;
+		break;
 	case VRT_UNICAST:
 		break;
 	case VRT_UNREACHABLE:
@@ -123,30 +101,34 @@ static int ip_route_out(struct vimage *vi, uint32_t dst, struct ifnet *force,
 	default: /* blackhole */
 		return -EINVAL;
 	}
-	rr->ifp = force ? force : re->r.ifp;
-	if (re->r.gw.family && !force)
-		rr->nh = re->r.gw.v4;
-	rr->src = re->r.prefsrc.family ? re->r.prefsrc.v4
-				       : src_on_ifp(rr->ifp, rr->nh);
-	rr->mtu = re->r.mtu ? re->r.mtu : rr->ifp->mtu;
+	rt->ifp = force ? force : re->r.ifp;
+	if (re->r.gw.family && rt->ifp == re->r.ifp)
+		rt->nh = re->r.gw.v4;
+	rt->src = re->r.prefsrc.family ? re->r.prefsrc.v4
+				       : in_src_on_ifp(rt->ifp, rt->nh);
+	rt->mtu = re->r.mtu ? re->r.mtu : rt->ifp->mtu;
+out:
+	if (rt->bcast)
+		rt->nh = INADDR_BCAST_H;
 	return 0;
 }
 
-int ip_select_src(struct vimage *vi, uint32_t dst, uint32_t *src)
+int ip_route_out(struct vimage *vi, uint32_t dst, struct ifnet *force,
+		 struct ip_route *rt)
 {
-	struct ip_route_result rr;
-	int err = ip_route_out(vi, dst, NULL, &rr);
+	int err = ip_route_resolve(vi, dst, force, rt);
 
 	if (err)
 		return err;
-	*src = rr.src ? rr.src : src_any(vi);
-	return *src ? 0 : -EADDRNOTAVAIL;
+	if (!rt->src)
+		rt->src = src_any(vi);
+	return rt->src ? 0 : -EADDRNOTAVAIL;
 }
 
 int ip_output(struct vimage *vi, struct pkt *p, const struct ip_out *o)
 {
 	struct ip_state *ip = vimage_ip(vi);
-	struct ip_route_result rr;
+	struct ip_route rr;
 	struct ipv4_repr h;
 	uint32_t dst = o->dst;
 	uint8_t *hdr;
@@ -162,11 +144,14 @@ int ip_output(struct vimage *vi, struct pkt *p, const struct ip_out *o)
 		}
 		dst = rd32(p->data + 16);
 	}
-	err = ip_route_out(vi, dst, o->ifp, &rr);
-	if (err)
-		goto fail;
-	if (!o->bcast_ok && is_bcast_on(rr.ifp, dst) &&
-	    rr.ifp->type != VIF_LOOPBACK) {
+	if (o->rt && !o->hdrincl) {
+		rr = *o->rt;
+	} else {
+		err = ip_route_out(vi, dst, o->ifp, &rr);
+		if (err)
+			goto fail;
+	}
+	if (!o->bcast_ok && rr.bcast && rr.ifp->type != VIF_LOOPBACK) {
 		err = -EACCES;
 		goto fail;
 	}
@@ -176,7 +161,7 @@ int ip_output(struct vimage *vi, struct pkt *p, const struct ip_out *o)
 		if (rd16(hdr + 4) == 0)
 			wr16(hdr + 4, ip->next_id++);
 		if (rd32(hdr + 12) == 0)
-			wr32(hdr + 12, rr.src ? rr.src : src_any(vi));
+			wr32(hdr + 12, rr.src);
 		wr16(hdr + 10, 0);
 		wr16(hdr + 10, cksum_finish(cksum_partial(hdr, (size_t)(hdr[0] & 15) * 4, 0)));
 	} else {
@@ -192,13 +177,9 @@ int ip_output(struct vimage *vi, struct pkt *p, const struct ip_out *o)
 			.df = o->df,
 			.ttl = o->ttl ? o->ttl : (uint8_t)ip->default_ttl,
 			.proto = o->proto,
-			.src = o->src ? o->src : (rr.src ? rr.src : src_any(vi)),
+			.src = o->src ? o->src : rr.src,
 			.dst = dst,
 		};
-		if (!h.src && dst != INADDR_BCAST_H) {
-			err = -EADDRNOTAVAIL;
-			goto fail;
-		}
 		hdr = pkt_push(p, IPV4_HLEN);
 		if (!hdr) {
 			err = -ENOBUFS;

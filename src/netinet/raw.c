@@ -146,16 +146,14 @@ static int raw_bind(struct vsocket *so, const struct vaddr *a, uint16_t port)
 static int raw_dgram_connect(struct vsocket *so, const struct vaddr *a,
 			     uint16_t port)
 {
-	uint32_t src;
+	struct ip_route rt;
 	int err;
 
-	err = so_select_src(so, a->v4, &src);
+	err = so_route(so, a->v4, &rt);
 	if (err)
 		return err;
-	if (so_addr_is_bcast(so->vi, a->v4) && !(so->options & SOF_BROADCAST))
-		return -EACCES;
 	if (!so->laddr.v4)
-		so->laddr = vaddr_v4(src);
+		so->laddr = vaddr_v4(rt.src);
 	so->faddr = *a;
 	so->fport = port;
 	so->connected = true;
@@ -193,7 +191,7 @@ static ssize_t raw_send(struct vsocket *so, const void *buf, size_t len,
 {
 	struct vimage *vi = so->vi;
 	struct ip_out o = {0};
-	struct ifnet *ifp;
+	struct ip_route rt;
 	struct pkt *p;
 	uint32_t daddr;
 	int err;
@@ -203,35 +201,32 @@ static ssize_t raw_send(struct vsocket *so, const void *buf, size_t len,
 	err = raw_dest(so, dst, &daddr);
 	if (err)
 		return err;
-	ifp = so_bound_ifp(so, &err);
+	err = so_route(so, daddr, &rt);
 	if (err)
 		return err;
-	if (so_addr_is_bcast(vi, daddr) && !(so->options & SOF_BROADCAST))
-		return -EACCES;
 	if (so->hdrincl) {
 		/* ip_output validates the header and routes by its
 		 * destination. */
 		if (len < IPV4_HLEN)
 			return -EINVAL;
-	} else {
-		if (len > 0xffff - IPV4_HLEN)
-			return -EMSGSIZE;
-		err = so_select_src(so, daddr, &o.src);
-		if (err)
-			return err;
+	} else if (len > 0xffff - IPV4_HLEN) {
+		return -EMSGSIZE;
 	}
 	p = pkt_alloc(vi->world, PKT_HEADROOM, len);
 	if (!p)
 		return -ENOBUFS;
 	if (len)
 		memcpy(pkt_put(p, len), buf, len);
+	o.rt = &rt;
+	o.src = rt.src;
 	o.dst = daddr;
 	o.proto = (uint8_t)so->protocol;
 	o.ttl = so->ttl;
 	o.tos = so->tos;
 	o.hdrincl = so->hdrincl;
 	o.bcast_ok = (so->options & SOF_BROADCAST) != 0;
-	o.ifp = ifp;
+	if (so->hdrincl) /* ip_output routes by the header's destination */
+		o.ifp = so_bound_ifp(so, &err);
 	err = ip_output(vi, p, &o);
 	return err ? err : (ssize_t)len;
 }
@@ -367,6 +362,7 @@ static ssize_t ping_send(struct vsocket *so, const void *buf, size_t len,
 	const uint8_t *b = buf;
 	struct icmp4_repr ic;
 	struct ip_out o = {0};
+	struct ip_route rt;
 	struct pkt *p;
 	uint32_t daddr;
 	int err;
@@ -385,16 +381,11 @@ static ssize_t ping_send(struct vsocket *so, const void *buf, size_t len,
 		return err;
 	if (b[0] != ICMP_ECHO || b[1] != 0)
 		return -EINVAL;
-	o.ifp = so_bound_ifp(so, &err);
+	err = so_route(so, daddr, &rt);
 	if (err)
 		return err;
-	if (so_addr_is_bcast(vi, daddr) && !(so->options & SOF_BROADCAST))
-		return -EACCES;
 	if (len > 0xffff - IPV4_HLEN)
 		return -EMSGSIZE;
-	err = so_select_src(so, daddr, &o.src);
-	if (err)
-		return err;
 	p = pkt_alloc(vi->world, PKT_HEADROOM, len);
 	if (!p)
 		return -ENOBUFS;
@@ -407,6 +398,8 @@ static ssize_t ping_send(struct vsocket *so, const void *buf, size_t len,
 	    .seq = rd16(b + 6),
 	};
 	icmp4_emit(&ic, p->data, len - ICMP_HLEN);
+	o.rt = &rt;
+	o.src = rt.src;
 	o.dst = daddr;
 	o.proto = IPPROTO_ICMP_;
 	o.ttl = so->ttl;

@@ -468,21 +468,19 @@ static int udp_bind(struct vsocket *so, const struct vaddr *a, uint16_t port)
 
 static int udp_connect(struct vsocket *so, const struct vaddr *a, uint16_t port)
 {
-	uint32_t src;
+	struct ip_route rt;
 	int err;
 
-	err = so_select_src(so, a->v4, &src);
+	err = so_route(so, a->v4, &rt);
 	if (err)
 		return err;
-	if (so_addr_is_bcast(so->vi, a->v4) && !(so->options & SOF_BROADCAST))
-		return -EACCES;
 	err = udp_autobind(so, a->v4, port);
 	if (err)
 		return err;
 	/* The local address is fixed now (getsockname shows it), unless
 	 * the user chose one; disconnect forgets it again. */
 	if (!so->laddr.v4)
-		so->laddr = vaddr_v4(src);
+		so->laddr = vaddr_v4(rt.src);
 	so->faddr = *a;
 	so->fport = port;
 	so->connected = true;
@@ -512,9 +510,9 @@ static ssize_t udp_send(struct vsocket *so, const void *buf, size_t len,
 	struct udp_state *us = vimage_udp(vi);
 	struct udp_repr u;
 	struct ip_out o;
-	struct ifnet *ifp;
+	struct ip_route rt;
 	struct pkt *p;
-	uint32_t daddr, src;
+	uint32_t daddr;
 	uint16_t dport;
 	int err;
 
@@ -531,17 +529,12 @@ static ssize_t udp_send(struct vsocket *so, const void *buf, size_t len,
 		daddr = so->faddr.v4;
 		dport = so->fport;
 	}
-	err = so_select_src(so, daddr, &src);
+	err = so_route(so, daddr, &rt);
 	if (err)
 		return err;
-	if (so_addr_is_bcast(vi, daddr) && !(so->options & SOF_BROADCAST))
-		return -EACCES;
 	if (len > UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
 	err = udp_autobind(so, daddr, dport);
-	if (err)
-		return err;
-	ifp = so_bound_ifp(so, &err);
 	if (err)
 		return err;
 	p = pkt_alloc(vi->world, PKT_HEADROOM, UDP_HLEN + len);
@@ -551,15 +544,15 @@ static ssize_t udp_send(struct vsocket *so, const void *buf, size_t len,
 	if (len)
 		memcpy(p->data + UDP_HLEN, buf, len);
 	u = (struct udp_repr){.sport = so->lport, .dport = dport};
-	udp4_emit(&u, p->data, len, src, daddr, true);
+	udp4_emit(&u, p->data, len, rt.src, daddr, true);
 	o = (struct ip_out){
-	    .src = src,
+	    .rt = &rt,
+	    .src = rt.src,
 	    .dst = daddr,
 	    .proto = IPPROTO_UDP_,
 	    .ttl = so->ttl,
 	    .tos = so->tos,
 	    .bcast_ok = (so->options & SOF_BROADCAST) != 0,
-	    .ifp = ifp,
 	};
 	err = ip_output(vi, p, &o);
 	if (err)

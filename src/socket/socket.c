@@ -89,45 +89,26 @@ struct ifnet *so_bound_ifp(const struct vsocket *so, int *err)
 	return ifp;
 }
 
-/* An address of ifp for reaching dst: one in dst's subnet, else the first. */
-static uint32_t so_src_on_ifp(const struct ifnet *ifp, uint32_t dst)
+int so_route(struct vsocket *so, uint32_t dst, struct ip_route *rt)
 {
-	uint32_t first = 0;
-
-	for (const struct ifaddr *ia = ifp->addrs; ia; ia = ia->next) {
-		uint32_t m = ia->plen ? ~0u << (32 - ia->plen) : 0;
-
-		if (ia->addr.family != AF_INET)
-			continue;
-		if (((ia->addr.v4 ^ dst) & m) == 0)
-			return ia->addr.v4;
-		if (!first)
-			first = ia->addr.v4;
-	}
-	return first;
-}
-
-int so_select_src(struct vsocket *so, uint32_t dst, uint32_t *src)
-{
-	struct ifnet *ifp;
 	uint32_t a = so->laddr.v4;
+	struct ifnet *ifp;
 	int err;
 
-	/* A socket bound to a broadcast or multicast address sends from an
-	 * address of the outgoing interface, as Linux does ("use device"). */
-	if (a && !IN_MULTICAST_H(a) && !IN_ZERONET_H(a) &&
-	    !so_addr_is_bcast(so->vi, a)) {
-		*src = a;
-		return 0;
-	}
 	ifp = so_bound_ifp(so, &err);
 	if (err)
 		return err;
-	if (ifp) {
-		*src = so_src_on_ifp(ifp, dst);
-		return *src ? 0 : -EADDRNOTAVAIL;
-	}
-	return ip_select_src(so->vi, dst, src);
+	err = ip_route_out(so->vi, dst, ifp, rt);
+	if (err)
+		return err;
+	if (rt->bcast && !(so->options & SOF_BROADCAST))
+		return -EACCES;
+	/* A socket bound to a broadcast or multicast address sends from an
+	 * address of the outgoing interface, as Linux does. */
+	if (a && a != rt->src && !IN_MULTICAST_H(a) && !IN_ZERONET_H(a) &&
+	    !so_addr_is_bcast(so->vi, a))
+		rt->src = a;
+	return 0;
 }
 
 void so_wakeup(struct vsocket *so)

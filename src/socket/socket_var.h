@@ -7,6 +7,7 @@
 #include "vimage/socket.h"
 
 struct vsocket;
+struct ip_route;
 
 /* What a protocol implements for the socket layer. Addresses arrive already
  * validated and converted (struct vaddr, host-order port). */
@@ -93,9 +94,11 @@ bool so_addr_bindable(struct vimage *vi, uint32_t a);
 /* The interface of SO_BINDTODEVICE: NULL when none; -ENODEV in *err when
  * the interface has gone. */
 struct ifnet *so_bound_ifp(const struct vsocket *so, int *err);
-/* Source address for a datagram from so to dst: the bound address, else
- * one on the bound device, else the route's. 0 or negative errno. */
-int so_select_src(struct vsocket *so, uint32_t dst, uint32_t *src);
+/* Route a datagram from so to dst, once per send or connect: through the
+ * bound device if any, from the bound address if it is a local unicast one
+ * (else the route's source), refusing a broadcast without SO_BROADCAST
+ * (-EACCES). 0 or negative errno; the result goes to ip_output as o.rt. */
+int so_route(struct vsocket *so, uint32_t dst, struct ip_route *rt);
 /* Does so accept a packet received on ifindex (SO_BINDTODEVICE)? */
 static inline bool so_dev_ok(const struct vsocket *so, uint32_t ifindex)
 {

@@ -242,6 +242,27 @@ TEST(udp_60k_datagram_fragmented_over_1500_hop)
 	chain_free(&c);
 }
 
+TEST(udp_bound_to_device_still_uses_the_gateway)
+{
+	struct chain c;
+	struct vsocket *tx, *rx;
+	struct sockaddr_in any = sin4(0, 4000), to = sin4(link_addr(3, 2), 4000);
+	char buf[16];
+
+	chain_build(&c, 3, 0, 1500);
+	REQUIRE(vsock_socket(c.node[0], AF_INET, SOCK_DGRAM, 0, &tx) == 0);
+	REQUIRE(vsock_socket(c.node[4], AF_INET, SOCK_DGRAM, 0, &rx) == 0);
+	REQUIRE(vsock_bind(rx, (struct sockaddr *)&any, sizeof(any)) == 0);
+	REQUIRE(vsock_setsockopt(tx, SOL_SOCKET, SO_BINDTODEVICE, "east", 5) == 0);
+	CHECK_EQ(vsock_sendto(tx, "via gw", 6, 0, (struct sockaddr *)&to, sizeof(to)), 6);
+	run_for(c.w, NSEC_PER_SEC);
+	CHECK_EQ(vsock_recvfrom(rx, buf, sizeof(buf), 0, NULL, NULL), 6);
+	CHECK_MEM(buf, "via gw", 6);
+	vsock_close(tx);
+	vsock_close(rx);
+	chain_free(&c);
+}
+
 TEST(arp_entry_expires_and_is_resolved_again)
 {
 	struct chain c;
@@ -386,6 +407,11 @@ TEST(create_destroy_10000_cycles_with_traffic)
 		REQUIRE(vimage_destroy(v) == 0); /* takes its child and the pair */
 	}
 	world_run_until(w, world_now(w) + 30 * NSEC_PER_SEC);
+	/* The traffic was real: every datagram reached the hub, which has no
+	 * socket on port 9 and said so. */
+	uint64_t no_ports = 0;
+	CHECK_EQ(vimage_stat_get(hub, "udp.no_ports", &no_ports), 0);
+	CHECK_EQ(no_ports, 10000);
 	world_counts(w, &wc1);
 	CHECK_EQ(wc1.vimages, wc0.vimages);
 	CHECK_EQ(wc1.ifnets, wc0.ifnets);
