@@ -168,7 +168,7 @@ static int purge_collect(void *ctx, const uint8_t *key, unsigned plen,
 	return 0;
 }
 
-static void fib_purge(struct vimage *vi, struct ifnet *ifp)
+void fib_purge_ifp(struct vimage *vi, struct ifnet *ifp)
 {
 	struct route_state *rs = vimage_route(vi);
 	struct lpm *tables[4] = {rs->local4, rs->main4, rs->local6, rs->main6};
@@ -191,11 +191,6 @@ static void fib_purge(struct vimage *vi, struct ifnet *ifp)
 		} while (pc.nomem && pc.n);
 		free(pc.v);
 	}
-}
-
-void fib_purge_ifp(struct vimage *vi, struct ifnet *ifp)
-{
-	fib_purge(vi, ifp);
 }
 
 /* ---- the public API ---------------------------------------------------------- */
@@ -352,7 +347,7 @@ static void route_destroy(struct vimage *vi, void *state)
 {
 	struct route_state *rs = state;
 
-	fib_purge(vi, NULL);
+	fib_purge_ifp(vi, NULL);
 	while (rs->subs) {
 		struct vroute_sub *s = rs->subs;
 

@@ -54,7 +54,8 @@ static inline struct rtentry *fib4_lookup_main(const struct route_state *rs,
 int fib_add(struct vimage *vi, const struct vroute *r, bool local, bool replace);
 int fib_del(struct vimage *vi, const struct vaddr *dst, unsigned plen,
 	    bool local, struct ifnet *only_ifp);
-/* Remove every route through ifp (it is going away or moving). */
+/* Remove every route through ifp (it is going away or moving); NULL: every
+ * route of the vimage. */
 void fib_purge_ifp(struct vimage *vi, struct ifnet *ifp);
 
 #endif
