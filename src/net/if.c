@@ -293,20 +293,25 @@ void if_reap(struct ifnet *ifp)
 	free(ifp);
 }
 
-int vif_destroy(struct ifnet *ifp)
+/* Free ifp and, for a ve end, its peer: a pair lives and dies together. */
+static void if_free_pair(struct ifnet *ifp)
 {
-	struct ifnet *peer;
+	struct ifnet *peer = ifp->peer;
 
-	if (ifp->type == VIF_LOOPBACK)
-		return -EPERM;
-	peer = ifp->peer;
-	vlog(ifp->vi, VLOG_INFO, "interface %s destroyed", ifp->name);
 	if (peer) {
 		peer->peer = NULL;
 		ifp->peer = NULL;
 		if_free(peer);
 	}
 	if_free(ifp);
+}
+
+int vif_destroy(struct ifnet *ifp)
+{
+	if (ifp->type == VIF_LOOPBACK)
+		return -EPERM;
+	vlog(ifp->vi, VLOG_INFO, "interface %s destroyed", ifp->name);
+	if_free_pair(ifp);
 	return 0;
 }
 
@@ -372,20 +377,12 @@ int vif_rename(struct ifnet *ifp, const char *name)
 	return 0;
 }
 
-int vif_move(struct ifnet *ifp, struct vimage *to, const char *newname)
+/* The move itself; the caller has checked that `to` may take ifp. */
+static int if_move(struct ifnet *ifp, struct vimage *to, const char *name)
 {
 	struct vimage *from = ifp->vi;
-	const char *name = newname ? newname : ifp->name;
 	char keep[VIF_NAMESIZ];
 
-	if (to == from)
-		return newname ? vif_rename(ifp, newname) : 0;
-	if (to->parent != from && from->parent != to)
-		return -EPERM;
-	if (ifp->type == VIF_LOOPBACK)
-		return -EPERM;
-	if (to->dying)
-		return -ENOENT;
 	if (!if_name_ok(name))
 		return -EINVAL;
 	if (vif_lookup(to, name))
@@ -404,6 +401,21 @@ int vif_move(struct ifnet *ifp, struct vimage *to, const char *newname)
 	vlog(to, VLOG_INFO, "interface %s moved in from %s", ifp->name,
 	     from->name);
 	return 0;
+}
+
+int vif_move(struct ifnet *ifp, struct vimage *to, const char *newname)
+{
+	struct vimage *from = ifp->vi;
+
+	if (to == from)
+		return newname ? vif_rename(ifp, newname) : 0;
+	if (to->parent != from && from->parent != to)
+		return -EPERM;
+	if (ifp->type == VIF_LOOPBACK)
+		return -EPERM;
+	if (to->dying)
+		return -ENOENT;
+	return if_move(ifp, to, newname ? newname : ifp->name);
 }
 
 /* ---- capture ----------------------------------------------------------- */
@@ -513,27 +525,22 @@ static void if_destroy_all(struct vimage *vi, void *state)
 
 	while (!list_empty(&is->ifs)) {
 		struct ifnet *ifp = container_of(is->ifs.next, struct ifnet, link);
+		char name[VIF_NAMESIZ];
 
-		if (ifp->type == VIF_LOOPBACK || ifp->home == vi || !vi->parent) {
-			if (ifp->peer) {
-				ifp->peer->peer = NULL;
-				if_free(ifp->peer);
-				ifp->peer = NULL;
-			}
-			if_free(ifp);
-			continue;
-		}
-		if (ifp->parent_name[0] &&
-		    vif_move(ifp, vi->parent, ifp->parent_name) == 0)
-			continue;
-		if (vif_move(ifp, vi->parent, NULL) == -EEXIST) {
-			char name[VIF_NAMESIZ];
-
-			if (if_pick_name(vi->parent, "ve", name) == 0 &&
-			    vif_move(ifp, vi->parent, name) == 0)
+		/* The parent may be dying too (we are its child, destroyed
+		 * first): it takes the interface all the same and applies
+		 * this rule again when its own turn comes. */
+		if (ifp->type != VIF_LOOPBACK && ifp->home != vi && vi->parent) {
+			if (ifp->parent_name[0] &&
+			    if_move(ifp, vi->parent, ifp->parent_name) == 0)
 				continue;
-			if_free(ifp); /* cannot happen short of 100000 names */
+			if (if_move(ifp, vi->parent, ifp->name) == 0)
+				continue;
+			if (if_pick_name(vi->parent, "ve", name) == 0 &&
+			    if_move(ifp, vi->parent, name) == 0)
+				continue;
 		}
+		if_free_pair(ifp);
 	}
 	free(is->htab);
 	is->htab = NULL;

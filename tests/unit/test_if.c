@@ -260,3 +260,77 @@ TEST(route_notifications_reach_subscribers)
 	vroute_unsubscribe(a, sub);
 	world_destroy(w);
 }
+
+TEST(destroying_parent_with_interface_moved_into_child)
+{
+	struct world *w = mkworld();
+	struct vimage *a, *ab;
+	struct ifnet *x, *y;
+	struct world_counts c;
+
+	REQUIRE(vimage_create(w, "a", &a) == 0);
+	REQUIRE(vimage_create(w, "a.b", &ab) == 0);
+	REQUIRE(vif_ve_create(a, "x", a, "y", &x, &y) == 0);
+	REQUIRE(vif_move(x, ab, "eth0") == 0);
+	/* a.b goes first and hands eth0 back to a, which is dying too. */
+	CHECK_EQ(vimage_destroy(a), 0);
+	world_counts(w, &c);
+	CHECK_EQ(c.vimages, 1);
+	CHECK_EQ(c.ifnets, 1);
+	CHECK_EQ(c.routes, 1);
+	world_destroy(w);
+}
+
+TEST(world_destroy_with_interfaces_moved_down)
+{
+	struct world *w = mkworld();
+	struct vimage *a, *ab;
+	struct ifnet *x, *y;
+	struct vaddr addr = VADDR4(10, 0, 0, 1);
+
+	REQUIRE(vimage_create(w, "a", &a) == 0);
+	REQUIRE(vimage_create(w, "a.b", &ab) == 0);
+	REQUIRE(vif_ve_create(world_root(w), "x", world_root(w), "y", &x, &y) == 0);
+	REQUIRE(vif_move(x, a, NULL) == 0);
+	REQUIRE(vif_move(x, ab, NULL) == 0);
+	REQUIRE(vif_move(y, a, NULL) == 0);
+	REQUIRE(vif_addr_add(x, &addr, 24) == 0);
+	world_destroy(w); /* must return, and ASan must find nothing */
+}
+
+TEST(destroy_and_move_with_frames_still_queued)
+{
+	struct world *w = mkworld();
+	struct vimage *a, *b, *bc;
+	struct ifnet *x, *y;
+	struct vaddr ax = VADDR4(10, 0, 0, 1), by = VADDR4(10, 0, 0, 2);
+	struct world_counts c;
+
+	REQUIRE(vimage_create(w, "a", &a) == 0);
+	REQUIRE(vimage_create(w, "b", &b) == 0);
+	REQUIRE(vimage_create(w, "b.c", &bc) == 0);
+	REQUIRE(vif_ve_create(a, "x", b, "y", &x, &y) == 0);
+	REQUIRE(vif_addr_add(x, &ax, 24) == 0);
+	REQUIRE(vif_addr_add(y, &by, 24) == 0);
+	vif_set_up(y, true);
+	vif_set_up(x, true); /* x's gratuitous ARP is queued for y */
+	world_counts(w, &c);
+	REQUIRE_EQ(c.pkts, 1);
+	/* Move y away with a frame queued for it: the frame dies. */
+	REQUIRE(vif_move(y, bc, NULL) == 0);
+	world_counts(w, &c);
+	CHECK_EQ(c.pkts, 0);
+	/* y's announcement in its new home is queued for x; destroy a (and
+	 * x, and y with it) before the queue runs: nothing may touch freed
+	 * memory when it does. */
+	REQUIRE(vif_addr_add(y, &by, 24) == 0);
+	vif_set_up(y, true);
+	world_counts(w, &c);
+	REQUIRE_EQ(c.pkts, 1);
+	REQUIRE(vimage_destroy(a) == 0);
+	world_run(w);
+	world_counts(w, &c);
+	CHECK_EQ(c.pkts, 0);
+	CHECK_EQ(c.pbufs, 0);
+	world_destroy(w);
+}
