@@ -87,8 +87,6 @@ struct ifaddr *if_first_addr4(const struct ifnet *ifp);
 /* The IPv4 address of ifp to use towards `to` (host order): one in to's
  * subnet, else the first; 0 when ifp has none (RFC 1122 3.3.4.3). */
 uint32_t in_src_on_ifp(const struct ifnet *ifp, uint32_t to);
-/* Is a an IPv4 address of this vimage? Returns the ifaddr or NULL. */
-struct ifaddr *in_local_addr(struct vimage *vi, uint32_t a);
 
 /* Ethernet (ether.c) */
 void ether_input(struct ifnet *ifp, struct pkt *p);

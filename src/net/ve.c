@@ -18,8 +18,11 @@ static void ve_transmit(struct ifnet *ifp, struct pkt *p)
 		pkt_free(ifp->vi->world, p);
 		return;
 	}
-	/* Both ends are in this world: checksums need not be verified. */
-	p->flags |= PKT_CSUM_OK;
+	/* A frame made in this world needs no checksum check at the other
+	 * end (a virtual NIC's offload). A forwarded frame keeps what its
+	 * input said: one that came from outside unverified stays so. */
+	if (!(p->flags & PKT_FORWARDED))
+		p->flags |= PKT_CSUM_OK;
 	world_enqueue_rx(ifp->vi->world, peer, p);
 }
 

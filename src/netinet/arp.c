@@ -241,6 +241,7 @@ void arp_input(struct ifnet *ifp, struct pkt *p)
 	struct vimage *vi = ifp->vi;
 	struct arp_state *as = vimage_arp(vi);
 	struct arp_repr ar;
+	struct rtentry *re;
 	struct neigh *n;
 	bool for_us;
 
@@ -252,6 +253,17 @@ void arp_input(struct ifnet *ifp, struct pkt *p)
 		as->st.rx_requests++;
 	else
 		as->st.rx_replies++;
+	for_us = false;
+	for (struct ifaddr *ia = ifp->addrs; ia; ia = ia->next)
+		if (ia->addr.family == AF_INET && ia->addr.v4 == ar.tpa)
+			for_us = true;
+	/* RFC 5227 2.1.1: a probe (sender 0.0.0.0) for an address we hold
+	 * gets an answer, so the prober backs off; we learn nothing from it. */
+	if (ar.spa == 0 && ar.op == ARP_OP_REQUEST && for_us &&
+	    !eth_is_multicast(ar.sha)) {
+		arp_send(ifp, ARP_OP_REPLY, ar.sha, 0, ar.tpa, ar.sha);
+		goto drop;
+	}
 	/* A sender claiming a broadcast/multicast MAC or our own address is
 	 * bogus (RFC 1812 3.3.2, and address conflict detection of RFC 5227
 	 * is left to the owner: we only refuse to learn it). */
@@ -260,11 +272,8 @@ void arp_input(struct ifnet *ifp, struct pkt *p)
 		as->st.rx_bogus_source++;
 		goto drop;
 	}
-	for_us = false;
-	for (struct ifaddr *ia = ifp->addrs; ia; ia = ia->next)
-		if (ia->addr.family == AF_INET && ia->addr.v4 == ar.tpa)
-			for_us = true;
-	if (in_local_addr(vi, ar.spa)) {
+	re = fib4_lookup(vimage_route(vi), ar.spa);
+	if (re && re->r.type == VRT_LOCAL) { /* someone claims our address */
 		as->st.rx_bogus_source++;
 		goto drop;
 	}

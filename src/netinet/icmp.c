@@ -44,6 +44,7 @@ void icmp_error(struct vimage *vi, const struct pkt *orig, uint8_t type,
 	struct ipv4_repr h;
 	struct icmp4_repr r = {.type = type, .code = code, .mtu = mtu};
 	struct ip_out o = {.proto = IPPROTO_ICMP_};
+	struct ip_route rt;
 	size_t quote;
 	struct pkt *p;
 
@@ -59,6 +60,10 @@ void icmp_error(struct vimage *vi, const struct pkt *orig, uint8_t type,
 	if (h.proto == IPPROTO_ICMP_ && orig->len >= (size_t)h.hlen + 1 &&
 	    icmp_is_error_type(orig->data[h.hlen]))
 		return;
+	/* Route first: a source we cannot reach, or a broadcast one (not a
+	 * single host, RFC 1122 3.2.2), gets nothing and costs no token. */
+	if (ip_route_out(vi, h.src, NULL, &rt) || rt.bcast)
+		return;
 	if (!icmp_ratelimit_ok(ic, vi->world->now)) {
 		ic->st.ratelimited++;
 		return;
@@ -70,6 +75,7 @@ void icmp_error(struct vimage *vi, const struct pkt *orig, uint8_t type,
 	pkt_put(p, ICMP_HLEN);
 	memcpy(pkt_put(p, quote), orig->data, quote);
 	icmp4_emit(&r, p->data, quote);
+	o.rt = &rt;
 	o.dst = h.src;
 	ic->st.out_msgs++;
 	if (type == ICMP_UNREACH)

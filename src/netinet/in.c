@@ -113,15 +113,6 @@ uint32_t in_src_on_ifp(const struct ifnet *ifp, uint32_t to)
 	return first;
 }
 
-struct ifaddr *in_local_addr(struct vimage *vi, uint32_t a)
-{
-	for (struct ifnet *ifp = vif_first(vi); ifp; ifp = vif_next(ifp))
-		for (struct ifaddr *ia = ifp->addrs; ia; ia = ia->next)
-			if (ia->addr.family == AF_INET && ia->addr.v4 == a)
-				return ia;
-	return NULL;
-}
-
 /* Add the routes one address implies, where absent. */
 static void in_add_kernel_routes(struct vimage *vi, const struct ifaddr *ia)
 {

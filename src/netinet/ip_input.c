@@ -70,7 +70,7 @@ static void ip_forward(struct vimage *vi, struct ifnet *in, struct pkt *p,
 
 	if (!ip->forwarding || (p->flags & (PKT_BCAST | PKT_MCAST)) ||
 	    IN_MULTICAST_H(h->dst) || IN_ZERONET_H(h->dst) ||
-	    IN_LOOPBACK_H(h->dst)) {
+	    IN_ZERONET_H(h->src)) { /* RFC 1812 5.3.7: "this network" */
 		ip->st.cantforward++;
 		goto drop;
 	}
@@ -146,9 +146,11 @@ void ip_input(struct ifnet *ifp, struct pkt *p)
 		goto drop;
 	}
 	pkt_trim(p, h.total_len);
-	/* RFC 1812 5.3.7: martian sources are never accepted. */
+	/* RFC 1812 5.3.7: martian sources are never accepted, and 127/8 is
+	 * only ever seen on lo0, either way (RFC 1122 3.2.1.3). */
 	if (unlikely(IN_MULTICAST_H(h.src) || h.src == INADDR_BCAST_H ||
-		     (IN_LOOPBACK_H(h.src) && ifp->type != VIF_LOOPBACK))) {
+		     (ifp->type != VIF_LOOPBACK &&
+		      (IN_LOOPBACK_H(h.src) || IN_LOOPBACK_H(h.dst))))) {
 		ip->st.martians++;
 		goto drop;
 	}

@@ -187,6 +187,11 @@ int ip_output(struct vimage *vi, struct pkt *p, const struct ip_out *o)
 		}
 		ipv4_emit(&h, hdr);
 	}
+	/* 127/8 never leaves lo0 (RFC 1122 3.2.1.3; Linux says EINVAL). */
+	if (rr.ifp->type != VIF_LOOPBACK && IN_LOOPBACK_H(rd32(p->data + 12))) {
+		err = -EINVAL;
+		goto fail;
+	}
 	ip->st.localout++;
 	return ip_output_ifp(vi, rr.ifp, p, rr.nh, rr.mtu);
 fail:

@@ -9,7 +9,10 @@
 #include "core/kern.h"
 #include "harness/test.h"
 #include "vimage/net.h"
+#include "vimage/socket.h"
 #include "wire/wire.h"
+
+#include <arpa/inet.h>
 
 struct sent {
 	int frames;
@@ -211,5 +214,247 @@ TEST(malformed_frames_counted_and_dropped)
 	vif_ext_input(r.ext, f, n);
 	world_run(r.w);
 	CHECK_EQ(r.sent.frames, 3);
+	rig_down(&r);
+}
+
+/* ---- rules every stack must keep, checked from outside ------------------ */
+
+/* An IPv4 frame to our eth0 MAC (or `mac`) carrying `l4` as protocol
+ * `proto`; UDP gets its checksum (or `bad_cksum`). */
+static size_t ip_frame(struct rig *r, uint8_t *f, const uint8_t *mac,
+		       uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
+		       uint16_t frag_off, const uint8_t *l4, size_t l4len)
+{
+	struct eth_repr eh = {.ethertype = ETHERTYPE_IPV4,
+			      .src = {2, 0, 0, 0, 0, 9}};
+	struct ipv4_repr ip = {.hlen = 20, .total_len = (uint16_t)(20 + l4len),
+			       .ttl = ttl, .proto = proto, .src = src,
+			       .dst = dst, .frag_off = frag_off};
+
+	memcpy(eh.dst, mac ? mac : r->mac, 6);
+	eth_emit(&eh, f);
+	ipv4_emit(&ip, f + 14);
+	memcpy(f + 34, l4, l4len);
+	return 34 + l4len;
+}
+
+static size_t udp_l4(uint8_t *l4, uint32_t src, uint32_t dst, uint16_t dport,
+		     bool bad_cksum)
+{
+	struct udp_repr u = {.sport = 4444, .dport = dport};
+
+	memcpy(l4 + 8, "data", 4);
+	udp4_emit(&u, l4, 4, src, dst, true);
+	if (bad_cksum)
+		l4[6] ^= 0x5a;
+	return 12;
+}
+
+static void rig_teach(struct rig *r, uint32_t ip)
+{
+	uint8_t mac[6] = {2, 0, 0, 0, 0, 9};
+	struct vaddr a = vaddr_v4(ip);
+
+	REQUIRE(vneigh_add_permanent(r->ext, &a, mac) == 0);
+}
+
+TEST(loopback_addresses_from_outside_are_martians)
+{
+	struct rig r;
+	uint8_t f[200], l4[64];
+	struct vsocket *so;
+	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_port = htons(9)};
+	char buf[16];
+	size_t n;
+
+	rig_up(&r);
+	lo.sin_addr.s_addr = htonl(0x7f000001);
+	REQUIRE(vsock_socket(r.vi, AF_INET, SOCK_DGRAM, 0, &so) == 0);
+	REQUIRE(vsock_bind(so, (struct sockaddr *)&lo, sizeof(lo)) == 0);
+	n = ip_frame(&r, f, NULL, 0xc0000209, 0x7f000001, IPPROTO_UDP_, 64, 0, l4,
+		     udp_l4(l4, 0xc0000209, 0x7f000001, 9, false));
+	vif_ext_input(r.ext, f, n);
+	n = ip_frame(&r, f, NULL, 0x7f000005, 0xc0000201, IPPROTO_UDP_, 64, 0, l4,
+		     udp_l4(l4, 0x7f000005, 0xc0000201, 9, false));
+	vif_ext_input(r.ext, f, n);
+	world_run(r.w);
+	CHECK_EQ(vsock_recvfrom(so, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+	CHECK_EQ(stat(&r, "ip.martians"), 2);
+	/* And 127/8 never goes out on eth0. */
+	struct sockaddr_in out = {.sin_family = AF_INET, .sin_port = htons(9)};
+	out.sin_addr.s_addr = htonl(0xc0000209);
+	rig_teach(&r, 0xc0000209);
+	CHECK_EQ(vsock_sendto(so, "x", 1, 0, (struct sockaddr *)&out, sizeof(out)), -EINVAL);
+	world_run(r.w);
+	CHECK_EQ(r.sent.frames, 0);
+	vsock_close(so);
+	rig_down(&r);
+}
+
+TEST(frame_for_another_mac_is_dropped)
+{
+	struct rig r;
+	uint8_t f[200];
+	uint8_t other[6] = {2, 0, 0, 0, 0x99, 0x99};
+	size_t n;
+	struct vif_stats st;
+
+	rig_up(&r);
+	rig_teach(&r, 0xc0000209);
+	n = echo_frame(&r, f);
+	memcpy(f, other, 6);
+	vif_ext_input(r.ext, f, n);
+	world_run(r.w);
+	CHECK_EQ(r.sent.frames, 0);
+	vif_get_stats(r.ext, &st);
+	CHECK_EQ(st.idrops, 1);
+	CHECK_EQ(stat(&r, "ip.total"), 0);
+	rig_down(&r);
+}
+
+static int count_neigh(void *ctx, const struct vneigh_info *n)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+TEST(arp_learns_only_from_requests_for_us)
+{
+	struct rig r;
+	struct eth_repr eh = {.ethertype = ETHERTYPE_ARP,
+			      .dst = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+			      .src = {2, 0, 0, 0, 0, 7}};
+	struct arp_repr ar = {.op = ARP_OP_REQUEST, .sha = {2, 0, 0, 0, 0, 7},
+			      .spa = 0xc0000207, .tpa = 0xc0000232};
+	uint8_t af[60] = {0};
+	int n = 0;
+
+	rig_up(&r);
+	eth_emit(&eh, af);
+	arp_emit(&ar, af + 14);
+	vif_ext_input(r.ext, af, sizeof(af)); /* for someone else */
+	world_run(r.w);
+	vneigh_walk(r.vi, count_neigh, &n);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(r.sent.frames, 0);
+	/* A probe (sender 0.0.0.0) for our address is answered, not learnt. */
+	ar.spa = 0;
+	ar.tpa = 0xc0000201;
+	arp_emit(&ar, af + 14);
+	vif_ext_input(r.ext, af, sizeof(af));
+	world_run(r.w);
+	n = 0;
+	vneigh_walk(r.vi, count_neigh, &n);
+	CHECK_EQ(n, 0);
+	REQUIRE_EQ(r.sent.frames, 1);
+	CHECK_EQ(rd16(r.sent.last + 14 + 6), ARP_OP_REPLY);
+	CHECK_MEM(r.sent.last, ar.sha, 6);
+	rig_down(&r);
+}
+
+TEST(icmp_errors_are_never_sent_about_what_rfc1122_forbids)
+{
+	struct rig r;
+	struct ifnet *a, *b;
+	struct vimage *far;
+	uint8_t f[200], l4[64];
+	struct vaddr ya = VADDR4(10, 1, 0, 1), yb = VADDR4(10, 1, 0, 2);
+	uint64_t base;
+	size_t n;
+
+	rig_up(&r);
+	REQUIRE(vimage_create(r.w, "far", &far) == 0);
+	REQUIRE(vif_ve_create(r.vi, "eth1", far, "eth0", &a, &b) == 0);
+	REQUIRE(vif_addr_add(a, &ya, 24) == 0);
+	REQUIRE(vif_addr_add(b, &yb, 24) == 0);
+	vif_set_up(a, true);
+	vif_set_up(b, true);
+	REQUIRE(vimage_sysctl_set(r.vi, "net.inet.ip.forwarding", 1) == 0);
+	rig_teach(&r, 0xc0000209);
+	world_run(r.w);
+	r.sent.frames = 0;
+
+	/* The control: TTL 1 through us earns a time exceeded. */
+	n = ip_frame(&r, f, NULL, 0xc0000209, 0x0a010002, IPPROTO_UDP_, 1, 0, l4,
+		     udp_l4(l4, 0xc0000209, 0x0a010002, 9, false));
+	vif_ext_input(r.ext, f, n);
+	world_run(r.w);
+	CHECK_EQ(stat(&r, "icmp.out_timxceed"), 1);
+	CHECK_EQ(r.sent.frames, 1);
+	base = stat(&r, "icmp.out_msgs");
+
+	/* Not about a non-first fragment. */
+	n = ip_frame(&r, f, NULL, 0xc0000209, 0x0a010002, IPPROTO_UDP_, 1, 64,
+		     l4, 16);
+	vif_ext_input(r.ext, f, n);
+	/* Not about an ICMP error. */
+	{
+		struct icmp4_repr ic = {.type = ICMP_UNREACH, .code = 3};
+		uint8_t m[36] = {0};
+
+		memcpy(m + 8, f + 14, 28);
+		icmp4_emit(&ic, m, 28);
+		n = ip_frame(&r, f, NULL, 0xc0000209, 0x0a010002, IPPROTO_ICMP_, 1,
+			     0, m, sizeof(m));
+		vif_ext_input(r.ext, f, n);
+	}
+	/* Not about a link-layer broadcast. */
+	{
+		uint8_t bmac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+		n = ip_frame(&r, f, bmac, 0xc0000209, 0xc0000201, IPPROTO_UDP_, 64,
+			     0, l4, udp_l4(l4, 0xc0000209, 0xc0000201, 9, false));
+		vif_ext_input(r.ext, f, n);
+	}
+	/* Not to a source that is one of our broadcast addresses. */
+	n = ip_frame(&r, f, NULL, 0xc00002ff, 0xc0000201, IPPROTO_UDP_, 64, 0, l4,
+		     udp_l4(l4, 0xc00002ff, 0xc0000201, 9, false));
+	vif_ext_input(r.ext, f, n);
+	world_run(r.w);
+	CHECK_EQ(stat(&r, "icmp.out_msgs"), base);
+	CHECK_EQ(stat(&r, "ip.odropped"), 0);
+	CHECK_EQ(r.sent.frames, 1);
+	CHECK_EQ(vimage_destroy(far), 0);
+	rig_down(&r);
+}
+
+TEST(forwarded_frame_from_outside_keeps_its_checksum_checked)
+{
+	struct rig r;
+	struct ifnet *a, *b;
+	struct vimage *host;
+	struct vsocket *so;
+	struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons(9)};
+	uint8_t f[200], l4[64];
+	struct vaddr ya = VADDR4(10, 1, 0, 1), yb = VADDR4(10, 1, 0, 2);
+	char buf[16];
+	uint64_t bad = 0;
+	size_t n;
+
+	rig_up(&r);
+	REQUIRE(vimage_create(r.w, "host", &host) == 0);
+	REQUIRE(vif_ve_create(r.vi, "eth1", host, "eth0", &a, &b) == 0);
+	REQUIRE(vif_addr_add(a, &ya, 24) == 0);
+	REQUIRE(vif_addr_add(b, &yb, 24) == 0);
+	vif_set_up(a, true);
+	vif_set_up(b, true);
+	REQUIRE(vimage_sysctl_set(r.vi, "net.inet.ip.forwarding", 1) == 0);
+	REQUIRE(vsock_socket(host, AF_INET, SOCK_DGRAM, 0, &so) == 0);
+	REQUIRE(vsock_bind(so, (struct sockaddr *)&any, sizeof(any)) == 0);
+	n = ip_frame(&r, f, NULL, 0xc0000209, 0x0a010002, IPPROTO_UDP_, 64, 0, l4,
+		     udp_l4(l4, 0xc0000209, 0x0a010002, 9, true));
+	vif_ext_input(r.ext, f, n);
+	world_run_until(r.w, world_now(r.w) + 1000000000ull);
+	CHECK_EQ(vsock_recvfrom(so, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+	CHECK_EQ(vimage_stat_get(host, "udp.badsum", &bad), 0);
+	CHECK_EQ(bad, 1);
+	/* The same datagram with a good checksum arrives. */
+	n = ip_frame(&r, f, NULL, 0xc0000209, 0x0a010002, IPPROTO_UDP_, 64, 0, l4,
+		     udp_l4(l4, 0xc0000209, 0x0a010002, 9, false));
+	vif_ext_input(r.ext, f, n);
+	world_run(r.w);
+	CHECK_EQ(vsock_recvfrom(so, buf, sizeof(buf), 0, NULL, NULL), 4);
+	vsock_close(so);
+	CHECK_EQ(vimage_destroy(host), 0);
 	rig_down(&r);
 }
