@@ -81,10 +81,13 @@ struct timer {
 #define TW_SLOTS 64
 #define TW_TICK_SHIFT 10
 
+#define TW_SLOT_DUE 0xffff /* t->slot while on the due list */
+
 struct timer_wheel {
 	uint64_t cur_tick;
 	uint64_t occupied[TW_LEVELS];
 	struct timer *slots[TW_LEVELS][TW_SLOTS];
+	struct timer *due; /* taken off a slot, about to fire, still cancellable */
 	uint64_t armed;
 };
 
@@ -106,6 +109,10 @@ void timer_arm(struct world *w, struct timer *t, uint64_t expires_ns);
 void timer_cancel(struct world *w, struct timer *t);
 void tw_init(struct timer_wheel *tw, uint64_t now_ns);
 uint64_t tw_next_expiry(const struct timer_wheel *tw);
+/* A time at or before the next expiry, found without scanning a slot:
+ * exact for timers due within the current 64 ticks, the start of the
+ * slot's span otherwise. Advancing to it is always safe. */
+uint64_t tw_next_bound(const struct timer_wheel *tw);
 /* Fire every timer with expires <= now_ns, in expiry order per slot. */
 void tw_run(struct world *w, struct timer_wheel *tw, uint64_t now_ns);
 

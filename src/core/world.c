@@ -159,7 +159,7 @@ void world_advance(struct world *w, uint64_t now_ns)
 	world_run(w);
 	/* Each distinct deadline is its own instant: timers due at it fire,
 	 * then what they sent is processed before the next deadline. */
-	while ((next = tw_next_expiry(&w->wheel)) <= now_ns) {
+	while ((next = tw_next_bound(&w->wheel)) <= now_ns) {
 		if (next > w->now)
 			w->now = next;
 		tw_run(w, &w->wheel, w->now);

@@ -183,3 +183,78 @@ TEST(timer_far_future_is_reached_without_stepping)
 	CHECK_EQ(a.fired, 1);
 	world_destroy(w);
 }
+
+TEST(timer_same_tick_armed_in_reverse_fire_in_deadline_order)
+{
+	struct world *w = mkworld(0);
+	int counter = 0;
+	struct rec a = {.counter = &counter}, b = {.counter = &counter},
+		   c = {.counter = &counter};
+
+	timer_init(&a.t, rec_fire);
+	timer_init(&b.t, rec_fire);
+	timer_init(&c.t, rec_fire);
+	/* All three in one 1024-ns tick, armed latest first. */
+	timer_arm(w, &c.t, 700);
+	timer_arm(w, &b.t, 500);
+	timer_arm(w, &a.t, 300);
+	world_advance(w, 1000);
+	CHECK_EQ(a.order, 0);
+	CHECK_EQ(b.order, 1);
+	CHECK_EQ(c.order, 2);
+	CHECK_EQ(c.fired_at, 700);
+	world_destroy(w);
+}
+
+static void cancel_other(struct world *w, struct timer *t)
+{
+	struct rec *r = container_of(t, struct rec, t);
+	struct rec *other = (struct rec *)(void *)r->counter;
+
+	r->fired++;
+	timer_cancel(w, &other->t);
+}
+
+TEST(timer_callback_cancels_another_due_at_the_same_instant)
+{
+	struct world *w = mkworld(0);
+	struct rec a = {0}, b = {0};
+	struct world_counts wc;
+
+	a.counter = (int *)(void *)&b; /* a cancels b */
+	b.counter = (int *)(void *)&a;
+	timer_init(&a.t, cancel_other);
+	timer_init(&b.t, cancel_other);
+	timer_arm(w, &a.t, 5000);
+	timer_arm(w, &b.t, 5000);
+	world_advance(w, 6000);
+	/* Whichever fired first cancelled the other. */
+	CHECK_EQ(a.fired + b.fired, 1);
+	world_counts(w, &wc);
+	CHECK_EQ(wc.timers, 0);
+	world_destroy(w);
+}
+
+TEST(timer_many_at_one_instant_all_fire_once)
+{
+	enum { N = 50000 };
+	struct world *w = mkworld(0);
+	int counter = 0;
+	struct rec *r = calloc(N, sizeof(*r));
+
+	REQUIRE(r);
+	for (int i = 0; i < N; i++) {
+		r[i].counter = &counter;
+		timer_init(&r[i].t, rec_fire);
+		timer_arm(w, &r[i].t, 3 * NSEC_PER_SEC);
+	}
+	world_advance(w, 3 * NSEC_PER_SEC);
+	CHECK_EQ(counter, N);
+	for (int i = 0; i < N; i++)
+		CHECK_EQ(r[i].fired, 1);
+	/* Equal deadlines fire in arming order, across cascades too. */
+	CHECK_EQ(r[0].order, 0);
+	CHECK_EQ(r[N - 1].order, N - 1);
+	free(r);
+	world_destroy(w);
+}
