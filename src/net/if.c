@@ -65,6 +65,24 @@ static void if_hash_insert(struct if_state *is, struct ifnet *ifp)
 	is->htab[b] = ifp;
 }
 
+static void if_index_insert(struct if_state *is, struct ifnet *ifp)
+{
+	uint32_t b = ifp->index & (is->hcap - 1);
+
+	ifp->inext = is->itab[b];
+	is->itab[b] = ifp;
+}
+
+static void if_index_remove(struct if_state *is, struct ifnet *ifp)
+{
+	struct ifnet **pp = &is->itab[ifp->index & (is->hcap - 1)];
+
+	while (*pp && *pp != ifp)
+		pp = &(*pp)->inext;
+	if (*pp)
+		*pp = ifp->inext;
+}
+
 static void if_hash_remove(struct if_state *is, struct ifnet *ifp)
 {
 	struct ifnet **pp = &is->htab[if_name_hash(ifp->name) & (is->hcap - 1)];
@@ -80,7 +98,7 @@ static void if_hash_remove(struct if_state *is, struct ifnet *ifp)
 static void if_hash_resize(struct if_state *is)
 {
 	uint32_t cap = is->hcap ? is->hcap : 32;
-	struct ifnet **t;
+	struct ifnet **t, **ti;
 	struct list *pos, *tmp;
 
 	if (is->count < IF_HASH_THRESHOLD || (is->htab && is->count * 2 < is->hcap))
@@ -88,13 +106,22 @@ static void if_hash_resize(struct if_state *is)
 	while (cap < is->count * 4)
 		cap *= 2;
 	t = calloc(cap, sizeof(*t));
-	if (!t)
+	ti = calloc(cap, sizeof(*ti));
+	if (!t || !ti) {
+		free(t);
+		free(ti);
 		return;
+	}
 	free(is->htab);
+	free(is->itab);
 	is->htab = t;
+	is->itab = ti;
 	is->hcap = cap;
 	list_for_each_safe(pos, tmp, &is->ifs)
+	{
 		if_hash_insert(is, container_of(pos, struct ifnet, link));
+		if_index_insert(is, container_of(pos, struct ifnet, link));
+	}
 }
 
 struct ifnet *vif_lookup(struct vimage *vi, const char *name)
@@ -126,6 +153,13 @@ struct ifnet *vif_by_index(struct vimage *vi, unsigned index)
 	struct if_state *is = vimage_if(vi);
 	struct list *pos, *tmp;
 
+	if (is->itab) {
+		struct ifnet *ifp = is->itab[index & (is->hcap - 1)];
+
+		while (ifp && ifp->index != index)
+			ifp = ifp->inext;
+		return ifp;
+	}
 	list_for_each_safe(pos, tmp, &is->ifs)
 	{
 		struct ifnet *ifp = container_of(pos, struct ifnet, link);
@@ -195,8 +229,10 @@ static void if_link(struct vimage *vi, struct ifnet *ifp)
 	ifp->index = ++is->next_index;
 	list_insert_tail(&is->ifs, &ifp->link);
 	is->count++;
-	if (is->htab)
+	if (is->htab) {
 		if_hash_insert(is, ifp);
+		if_index_insert(is, ifp);
+	}
 	if_hash_resize(is);
 }
 
@@ -206,8 +242,10 @@ static void if_unlink(struct ifnet *ifp)
 
 	list_remove(&ifp->link);
 	is->count--;
-	if (is->htab)
+	if (is->htab) {
 		if_hash_remove(is, ifp);
+		if_index_remove(is, ifp);
+	}
 }
 
 int if_create(struct vimage *vi, const char *name, const char *prefix,
@@ -233,6 +271,7 @@ int if_create(struct vimage *vi, const char *name, const char *prefix,
 	if (!ifp)
 		return -ENOMEM;
 	strcpy(ifp->name, name);
+	list_init(&ifp->routes);
 	ifp->home = vi;
 	ifp->ops = ops;
 	ifp->type = (uint8_t)type;
@@ -543,7 +582,8 @@ static void if_destroy_all(struct vimage *vi, void *state)
 		if_free_pair(ifp);
 	}
 	free(is->htab);
-	is->htab = NULL;
+	free(is->itab);
+	is->htab = is->itab = NULL;
 }
 
 const struct vmodule if_module = {

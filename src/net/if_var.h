@@ -30,6 +30,7 @@ struct if_ops {
 struct ifnet {
 	struct list link; /* in the vimage's interface list, index order */
 	struct ifnet *hnext; /* name hash chain */
+	struct ifnet *inext; /* index hash chain */
 	struct vimage *vi;
 	struct vimage *home; /* where it was created (see if_vimage_gone) */
 	const struct if_ops *ops;
@@ -49,6 +50,7 @@ struct ifnet {
 	 * the queue has dropped them: destroy is O(1), not O(queue). */
 	uint32_t rx_pending;
 	bool dead;
+	struct list routes; /* struct rtentry through iflink */
 	const struct vif_ext_ops *ext_ops;
 	void *ext_ctx;
 };
@@ -59,8 +61,9 @@ struct if_state {
 	uint32_t count;
 	uint32_t pick_hint; /* next number to try for a generated name */
 	struct ifnet *lo;
-	/* name -> ifnet, allocated once a vimage has many interfaces */
-	struct ifnet **htab;
+	/* name -> ifnet and index -> ifnet, allocated once a vimage has many
+	 * interfaces; both have hcap buckets */
+	struct ifnet **htab, **itab;
 	uint32_t hcap;
 };
 

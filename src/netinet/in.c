@@ -160,11 +160,20 @@ static void in_sync_kernel_routes(struct vimage *vi, const struct ifaddr *gone)
 		d = vaddr_v4(gone->bcast);
 		fib_del(vi, &d, 32, true, NULL);
 	}
-	/* Another address may imply the same routes. */
-	for (struct ifnet *ifp = vif_first(vi); ifp; ifp = vif_next(ifp))
-		for (struct ifaddr *ia = ifp->addrs; ia; ia = ia->next)
-			if (ia != gone && ia->addr.family == AF_INET)
+	/* Another address may imply the same routes: re-add from those only.
+	 * A dying vimage needs none (its tables are flushed next). */
+	if (vi->dying)
+		return;
+	for (struct ifnet *ifp = vif_first(vi); ifp; ifp = vif_next(ifp)) {
+		for (struct ifaddr *ia = ifp->addrs; ia; ia = ia->next) {
+			if (ia == gone || ia->addr.family != AF_INET)
+				continue;
+			if (ia->addr.v4 == a ||
+			    (ia->plen == gone->plen && ((ia->addr.v4 ^ a) & m) == 0) ||
+			    (gone->bcast && ia->bcast == gone->bcast))
 				in_add_kernel_routes(vi, ia);
+		}
+	}
 }
 
 int vif_addr_add(struct ifnet *ifp, const struct vaddr *addr, unsigned plen)

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "route/fib.h"
 #include "net/if_var.h"
+#include "route/fib.h"
 
 static void key_of(const struct vaddr *a, uint8_t key[16])
 {
@@ -81,6 +81,7 @@ int fib_add(struct vimage *vi, const struct vroute *r, bool local, bool replace)
 	if (!re)
 		return -ENOMEM;
 	re->r = *r;
+	re->local = local;
 	vaddr_mask(&re->r.dst, r->plen);
 	key_of(&re->r.dst, key);
 	old = (struct rtentry *)lpm_get(*t, key, r->plen);
@@ -91,6 +92,7 @@ int fib_add(struct vimage *vi, const struct vroute *r, bool local, bool replace)
 	if (old) {
 		err = lpm_replace(*t, key, r->plen, (uintptr_t)re);
 		if (!err) {
+			list_remove(&old->iflink);
 			fib_notify(rs, VROUTE_DELETED, &old->r);
 			free(old);
 			vi->world->routes_live--;
@@ -102,6 +104,10 @@ int fib_add(struct vimage *vi, const struct vroute *r, bool local, bool replace)
 		free(re);
 		return err;
 	}
+	if (re->r.ifp)
+		list_insert_tail(&re->r.ifp->routes, &re->iflink);
+	else
+		list_init(&re->iflink);
 	rs->count++;
 	if (old)
 		rs->count--;
@@ -130,6 +136,7 @@ int fib_del(struct vimage *vi, const struct vaddr *dst, unsigned plen,
 	if (!re || (only_ifp && re->r.ifp != only_ifp))
 		return -ESRCH;
 	lpm_delete(*t, key, plen, NULL);
+	list_remove(&re->iflink);
 	rs->count--;
 	rs->changes++;
 	vi->world->routes_live--;
@@ -138,8 +145,9 @@ int fib_del(struct vimage *vi, const struct vaddr *dst, unsigned plen,
 	return 0;
 }
 
+static void fib_purge_all(struct vimage *vi);
+
 struct purge_ctx {
-	struct ifnet *ifp; /* NULL: everything */
 	struct rtentry **v;
 	size_t n, cap;
 	bool nomem;
@@ -151,8 +159,6 @@ static int purge_collect(void *ctx, const uint8_t *key, unsigned plen,
 	struct purge_ctx *pc = ctx;
 	struct rtentry *re = (struct rtentry *)value;
 
-	if (pc->ifp && re->r.ifp != pc->ifp)
-		return 0;
 	if (pc->n == pc->cap) {
 		size_t cap = pc->cap ? pc->cap * 2 : 16;
 		struct rtentry **v = realloc(pc->v, cap * sizeof(*v));
@@ -170,12 +176,26 @@ static int purge_collect(void *ctx, const uint8_t *key, unsigned plen,
 
 void fib_purge_ifp(struct vimage *vi, struct ifnet *ifp)
 {
+	if (ifp) {
+		while (!list_empty(&ifp->routes)) {
+			struct rtentry *re =
+				container_of(ifp->routes.next, struct rtentry, iflink);
+
+			fib_del(vi, &re->r.dst, re->r.plen, re->local, NULL);
+		}
+		return;
+	}
+	fib_purge_all(vi);
+}
+
+static void fib_purge_all(struct vimage *vi)
+{
 	struct route_state *rs = vimage_route(vi);
 	struct lpm *tables[4] = {rs->local4, rs->main4, rs->local6, rs->main6};
 	const bool local[4] = {true, false, true, false};
 
 	for (int i = 0; i < 4; i++) {
-		struct purge_ctx pc = {.ifp = ifp};
+		struct purge_ctx pc = {0};
 
 		if (!tables[i])
 			continue;

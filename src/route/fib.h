@@ -8,6 +8,9 @@
 
 struct rtentry {
 	struct vroute r;
+	struct list iflink; /* in r.ifp->routes, so an interface's routes go
+			       without a table walk */
+	bool local;         /* in the local table */
 };
 
 struct vroute_sub {
