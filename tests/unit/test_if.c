@@ -173,6 +173,7 @@ TEST(addr_add_creates_connected_local_and_broadcast_routes)
 	CHECK_EQ(vif_addr_del(x, &addr, 24), -EADDRNOTAVAIL);
 	CHECK_EQ(vroute_get(a, &net, &r), -ENETUNREACH);
 	CHECK_EQ(vroute_get(a, &addr, &r), -ENETUNREACH);
+	CHECK_EQ(vroute_get(a, &bc, &r), -ENETUNREACH);
 	world_destroy(w);
 }
 

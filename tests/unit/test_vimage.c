@@ -30,6 +30,7 @@ static void check_no_leaks(struct world *w)
 	CHECK_EQ(c.timers, 0);
 	CHECK_EQ(c.neighbours, 0);
 	CHECK_EQ(c.reass_queues, 0);
+	CHECK_EQ(c.routes, 1); /* the root's local 127.0.0.0/8 */
 }
 
 TEST(vimage_name_rules)
