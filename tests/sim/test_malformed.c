@@ -360,24 +360,33 @@ TEST(arp_learns_only_from_requests_for_us)
 	rig_down(&r);
 }
 
-TEST(icmp_errors_are_never_sent_about_what_rfc1122_forbids)
+/* Make the rig a router: forwarding on, and a host 10.1.0.2 behind eth1. */
+static struct vimage *rig_add_host(struct rig *r, const char *name)
 {
-	struct rig r;
+	struct vimage *host;
 	struct ifnet *a, *b;
-	struct vimage *far;
-	uint8_t f[200], l4[64];
 	struct vaddr ya = VADDR4(10, 1, 0, 1), yb = VADDR4(10, 1, 0, 2);
-	uint64_t base;
-	size_t n;
 
-	rig_up(&r);
-	REQUIRE(vimage_create(r.w, "far", &far) == 0);
-	REQUIRE(vif_ve_create(r.vi, "eth1", far, "eth0", &a, &b) == 0);
+	REQUIRE(vimage_create(r->w, name, &host) == 0);
+	REQUIRE(vif_ve_create(r->vi, "eth1", host, "eth0", &a, &b) == 0);
 	REQUIRE(vif_addr_add(a, &ya, 24) == 0);
 	REQUIRE(vif_addr_add(b, &yb, 24) == 0);
 	vif_set_up(a, true);
 	vif_set_up(b, true);
-	REQUIRE(vimage_sysctl_set(r.vi, "net.inet.ip.forwarding", 1) == 0);
+	REQUIRE(vimage_sysctl_set(r->vi, "net.inet.ip.forwarding", 1) == 0);
+	return host;
+}
+
+TEST(icmp_errors_are_never_sent_about_what_rfc1122_forbids)
+{
+	struct rig r;
+	struct vimage *far;
+	uint8_t f[200], l4[64];
+	uint64_t base;
+	size_t n;
+
+	rig_up(&r);
+	far = rig_add_host(&r, "far");
 	rig_teach(&r, 0xc0000209);
 	world_run(r.w);
 	r.sent.frames = 0;
@@ -429,24 +438,16 @@ TEST(icmp_errors_are_never_sent_about_what_rfc1122_forbids)
 TEST(forwarded_frame_from_outside_keeps_its_checksum_checked)
 {
 	struct rig r;
-	struct ifnet *a, *b;
 	struct vimage *host;
 	struct vsocket *so;
 	struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons(9)};
 	uint8_t f[200], l4[64];
-	struct vaddr ya = VADDR4(10, 1, 0, 1), yb = VADDR4(10, 1, 0, 2);
 	char buf[16];
 	uint64_t bad = 0;
 	size_t n;
 
 	rig_up(&r);
-	REQUIRE(vimage_create(r.w, "host", &host) == 0);
-	REQUIRE(vif_ve_create(r.vi, "eth1", host, "eth0", &a, &b) == 0);
-	REQUIRE(vif_addr_add(a, &ya, 24) == 0);
-	REQUIRE(vif_addr_add(b, &yb, 24) == 0);
-	vif_set_up(a, true);
-	vif_set_up(b, true);
-	REQUIRE(vimage_sysctl_set(r.vi, "net.inet.ip.forwarding", 1) == 0);
+	host = rig_add_host(&r, "host");
 	REQUIRE(vsock_socket(host, AF_INET, SOCK_DGRAM, 0, &so) == 0);
 	REQUIRE(vsock_bind(so, (struct sockaddr *)&any, sizeof(any)) == 0);
 	n = ip_frame(&r, f, NULL, 0xc0000209, 0x0a010002, IPPROTO_UDP_, 64, 0, l4,
