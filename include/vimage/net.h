@@ -122,6 +122,80 @@ int vif_capture_start(struct ifnet *ifp, vif_capture_sink sink, void *ctx,
 		      uint32_t snaplen);
 int vif_capture_stop(struct ifnet *ifp);
 
+/* ---- traffic shaper ------------------------------------------------------
+ * A shaper on one direction of an interface, with the knobs of FreeBSD's
+ * ng_pipe/dummynet and Linux's netem. Egress frames are shaped after the
+ * interface's counters and capture have seen them (on their way to the
+ * driver); ingress frames before (on their way in from the link), so
+ * counters and capture always sit on the stack's side of the shaper, which
+ * models the link. Frames are Ethernet frames without preamble or FCS: the
+ * bandwidth and the bit-error rate count those bytes.
+ *
+ * Per frame, in this order: loss (drop); duplication (an extra copy is
+ * made, which then takes the remaining steps on its own); bit errors (a
+ * frame of n bytes is dropped with probability 1 - (1 - ber)^(8n));
+ * reordering (the frame skips the queue, the bandwidth and the delay and
+ * leaves at once, as netem's reorder); the queue limit (drop-tail); then the
+ * link: departure = max(now, previous departure) + 8 * bytes / bandwidth,
+ * release = departure + delay + jitter, jitter uniform in
+ * [-jitter_ns, +jitter_ns] (the sum never below zero), and never before the
+ * previous frame's release: jitter does not reorder (netem's FIFO).
+ *
+ * The queue limits bound the backlog waiting for the bandwidth (frames
+ * whose departure is still ahead), as dummynet's queue or a router's
+ * buffer; frames already on the delay line do not count, so a long fat link
+ * needs no huge limit. Without a bandwidth there is no backlog and the
+ * limits never drop. A frame released while its interface is down is
+ * dropped there and counted in the interface's odrops/idrops. Randomness
+ * comes from the world's seeded generator, drawn only for the knobs that
+ * are set: a run replays exactly from its seed. */
+
+/* Probabilities are integers in parts per 10^18: 1% is VSHAPE_PROB_ONE /
+ * 100, a bit-error rate of 1e-9 is 10^9. Exact for decimal rates, fine
+ * enough for any bit-error rate worth emulating. */
+#define VSHAPE_PROB_ONE 1000000000000000000ull
+#define VSHAPE_BANDWIDTH_MAX 1000000000000ull /* 1 Tbit/s */
+#define VSHAPE_DELAY_MAX 3600000000000ull     /* one hour, in ns */
+
+enum { VSHAPE_EGRESS = 0, VSHAPE_INGRESS = 1 };
+
+struct vshaper_params {
+	uint64_t bandwidth;   /* bit/s, 0: unlimited; <= VSHAPE_BANDWIDTH_MAX */
+	uint64_t delay_ns;    /* <= VSHAPE_DELAY_MAX */
+	uint64_t jitter_ns;   /* <= VSHAPE_DELAY_MAX */
+	uint64_t loss;        /* probabilities, <= VSHAPE_PROB_ONE */
+	uint64_t ber;         /* per bit */
+	uint64_t duplicate;
+	uint64_t reorder;
+	uint64_t queue_pkts;  /* backlog limit in frames, 0: none */
+	uint64_t queue_bytes; /* backlog limit in bytes, 0: none */
+};
+
+struct vshaper_stats {
+	uint64_t enqueued;      /* frames offered (duplicates not included) */
+	uint64_t sent;          /* frames that left (duplicates included) */
+	uint64_t dropped_loss;  /* by the loss probability */
+	uint64_t dropped_ber;   /* by bit errors */
+	uint64_t dropped_queue; /* by the queue limits */
+	uint64_t duplicated;    /* copies made */
+	uint64_t reordered;     /* frames sent ahead of the queue */
+	uint64_t flushed;       /* dropped from the queue by a move */
+	uint64_t queued_pkts;   /* in the shaper now (backlog and delay line) */
+	uint64_t queued_bytes;
+};
+
+/* Set, change or remove (p NULL or all zero) the shaper of one direction.
+ * A change keeps the frames queued, with the times they were given; later
+ * frames get the new parameters. Removing drops what is queued (removing
+ * none is not an error). -EINVAL, with nothing changed, for a bad
+ * direction or a value out of range; -ENOMEM. */
+int vif_shaper_set(struct ifnet *ifp, int dir, const struct vshaper_params *p);
+/* The parameters in force; -ENOENT (and *p zeroed) when none. */
+int vif_shaper_get(const struct ifnet *ifp, int dir, struct vshaper_params *p);
+/* The shaper's counters since it was set; -ENOENT when none. */
+int vif_shaper_stats(const struct ifnet *ifp, int dir,
+		     struct vshaper_stats *st);
+
 /* ---- addresses ---------------------------------------------------------- */
 /* Add addr/plen to an interface: connected and local routes appear; an up
  * Ethernet interface announces it with a gratuitous ARP. -EEXIST if the

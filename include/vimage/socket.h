@@ -9,9 +9,17 @@
  * readiness callback fires when the condition may have changed. Errors are
  * the negative errno Linux gives in the same situation.
  *
- * Supported now: AF_INET SOCK_DGRAM (UDP), SOCK_RAW (any protocol; IP header
- * included on receive, IP_HDRINCL on send), and SOCK_DGRAM IPPROTO_ICMP
- * ("ping sockets": the echo identifier is the socket's local port).
+ * Supported now: AF_INET SOCK_STREAM (TCP), SOCK_DGRAM (UDP), SOCK_RAW (any
+ * protocol; IP header included on receive, IP_HDRINCL on send), and
+ * SOCK_DGRAM IPPROTO_ICMP ("ping sockets": the echo identifier is the
+ * socket's local port).
+ *
+ * Stream sockets: connect returns -EINPROGRESS and completes in the
+ * background (POLLOUT, then SO_ERROR says how it went); send accepts what
+ * fits in the send buffer (-EAGAIN when nothing does); recv with
+ * MSG_WAITALL returns -EAGAIN until the whole length, end of stream or an
+ * error is there; close lets the connection finish sending (or resets it
+ * under SO_LINGER with a zero timeout) without blocking.
  */
 #ifndef VIMAGE_SOCKET_H
 #define VIMAGE_SOCKET_H
@@ -48,6 +56,14 @@ int vsock_setsockopt(struct vsocket *so, int level, int name, const void *val,
 int vsock_getsockopt(struct vsocket *so, int level, int name, void *val,
 		     socklen_t *len);
 int vsock_shutdown(struct vsocket *so, int how);
+/* Stream sockets: listen with a backlog (clamped to 1..65535 as Linux's
+ * somaxconn would); accept a completed connection as a new socket (the
+ * peer's address in addr as accept(2)), -EAGAIN when none is queued. */
+int vsock_listen(struct vsocket *so, int backlog);
+int vsock_accept(struct vsocket *so, struct vsocket **out,
+		 struct sockaddr *addr, socklen_t *addrlen);
+/* FIONREAD (SIOCINQ), SIOCOUTQ and SIOCOUTQNSD: a byte count in *val. */
+int vsock_ioctl(struct vsocket *so, unsigned long req, int *val);
 /* Current readiness: POLLIN, POLLOUT, POLLERR, POLLHUP bits. */
 unsigned vsock_poll(struct vsocket *so);
 /* fn(ctx, so, events) is called when readiness may have changed. */

@@ -60,7 +60,7 @@ uint64_t world_random(struct world *w);
 /* Live object counts, for leak checks and statistics. */
 struct world_counts {
 	uint64_t vimages, ifnets, sockets, pkts, pbufs, timers, routes,
-		neighbours, reass_queues;
+		neighbours, reass_queues, tcp_conns;
 };
 void world_counts(const struct world *w, struct world_counts *c);
 

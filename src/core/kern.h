@@ -124,6 +124,19 @@ void rng_seed(struct rng *r, uint64_t seed);
 uint64_t rng_next(struct rng *r);
 /* Uniform in [0, n) without modulo bias; n > 0. */
 uint64_t rng_below(struct rng *r, uint64_t n);
+/* MurmurHash3's 64-bit finaliser: every input bit affects every output bit.
+ * Keyed with a secret it makes values unguessable to someone who does not
+ * know the key (RFC 6056 port offsets, RFC 6528 ISNs); it is not a
+ * cryptographic PRF. */
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
 
 /* ---- packets (pkt.c) ----------------------------------------------------- */
 #define PKT_HEADROOM 128
@@ -260,6 +273,7 @@ enum vmod_id {
 	VMOD_ICMP,
 	VMOD_UDP,
 	VMOD_RAW,
+	VMOD_TCP,
 	VMOD_SOCKET,
 	VMOD_IF,
 	VMOD_COUNT
@@ -307,6 +321,7 @@ struct world {
 	uint32_t next_vid;
 	uint64_t mac_seq; /* locally administered MACs unique in the world */
 	uint64_t ifnets_live, sockets_live, routes_live, neigh_live, reass_live;
+	uint64_t tcpcb_live;
 	size_t mod_offset[VMOD_COUNT];
 	size_t vimage_size;
 	bool in_run; /* world_run is draining: nested calls return */

@@ -4,7 +4,9 @@
  * spirit of FreeBSD's VNET_SYSINIT but as a plain table. The position in the
  * table is the init order (destroy runs in reverse):
  *
- *   route, arp, ip, icmp, udp, raw, socket: protocol state first;
+ *   route, arp, ip, icmp, udp, raw, tcp, socket: protocol state first
+ *   (socket is destroyed before tcp, so closing its sockets can still
+ *   reach the connection tables; tcp then frees the orphans);
  *   if last: creating lo0 and its addresses needs routes and ARP ready, and
  *   on destroy the interfaces must be detached (handed back or destroyed,
  *   their routes and neighbours removed) while those modules still exist.
@@ -16,18 +18,20 @@
 #include "kern.h"
 #include "net/if_var.h"
 #include "netinet/inet.h"
+#include "netinet/tcp_var.h"
 #include "route/fib.h"
 #include "socket/socket_var.h"
 
 const struct vmodule *const vmodule_table[VMOD_COUNT] = {
 	&route_module, &arp_module, &ip_module,     &icmp_module,
-	&udp_module,   &raw_module, &socket_module, &if_module,
+	&udp_module,   &raw_module, &tcp_module,    &socket_module,
+	&if_module,
 };
 
 /* The table is indexed by position; each module's id is its position. */
 _Static_assert(VMOD_ROUTE == 0 && VMOD_ARP == 1 && VMOD_IP == 2 &&
 		       VMOD_ICMP == 3 && VMOD_UDP == 4 && VMOD_RAW == 5 &&
-		       VMOD_SOCKET == 6 && VMOD_IF == 7,
+		       VMOD_TCP == 6 && VMOD_SOCKET == 7 && VMOD_IF == 8,
 	       "vmod_id order must match vmodule_table");
 
 static const struct vknob *knob_find(struct vimage *vi, const char *name,

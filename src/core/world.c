@@ -187,5 +187,6 @@ void world_counts(const struct world *w, struct world_counts *c)
 		.routes = w->routes_live,
 		.neighbours = w->neigh_live,
 		.reass_queues = w->reass_live,
+		.tcp_conns = w->tcpcb_live,
 	};
 }

@@ -9,9 +9,15 @@
 #include <string.h>
 
 #include "net/if_var.h"
+#include "netinet/inet.h"
 
 static void ext_transmit(struct ifnet *ifp, struct pkt *p)
 {
+	if ((p->flags & PKT_CSUM_NONE) &&
+	    pkt_make_writable(ifp->vi->world, p) == 0) {
+		ether_csum_fill(p->data, p->len);
+		p->flags &= ~(uint32_t)PKT_CSUM_NONE;
+	}
 	ifp->ext_ops->transmit(ifp->ext_ctx, ifp, p->data, p->len);
 	pkt_free(ifp->vi->world, p);
 }

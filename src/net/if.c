@@ -316,6 +316,7 @@ static void if_free(struct ifnet *ifp)
 
 	if_detach_from_vimage(ifp);
 	if_unlink(ifp);
+	shaper_detach(ifp);
 	if (ifp->ops && ifp->ops->destroy)
 		ifp->ops->destroy(ifp);
 	free(ifp->cap);
@@ -380,6 +381,8 @@ int vif_set_mtu(struct ifnet *ifp, unsigned mtu)
 	if (mtu < IF_MTU_MIN || mtu > IF_MTU_MAX)
 		return -EINVAL;
 	ifp->mtu = mtu;
+	/* Cached routes (TCP's) carry the MTU: make them look again. */
+	vimage_route(ifp->vi)->changes++;
 	return 0;
 }
 
@@ -429,6 +432,7 @@ static int if_move(struct ifnet *ifp, struct vimage *to, const char *name)
 	strcpy(keep, name);
 	vif_set_up(ifp, false);
 	world_purge_rx(from->world, ifp); /* frames in flight die with the move */
+	shaper_flush(ifp);
 	if_detach_from_vimage(ifp);
 	if_unlink(ifp);
 	if (from->parent == to && ifp->home == from)
@@ -495,11 +499,33 @@ void if_capture_frame(struct ifnet *ifp, const struct pkt *p)
 
 	pcap_record_header_emit(rec, ifp->vi->world->now, caplen, p->len);
 	c->sink(c->ctx, rec, sizeof(rec));
+	if (unlikely(p->flags & PKT_CSUM_NONE)) {
+		/* A capture is outside the world: show the checksum the
+		 * segment would carry on a wire. */
+		uint8_t *copy = malloc(p->len);
+
+		if (copy) {
+			memcpy(copy, p->data, p->len);
+			ether_csum_fill(copy, p->len);
+			c->sink(c->ctx, copy, caplen);
+			free(copy);
+			return;
+		}
+	}
 	c->sink(c->ctx, p->data, caplen);
 }
 
 /* ---- the data path -------------------------------------------------------- */
 void if_input(struct ifnet *ifp, struct pkt *p)
+{
+	if (unlikely(ifp->shaper[VSHAPE_INGRESS] != NULL)) {
+		shaper_enqueue(ifp->shaper[VSHAPE_INGRESS], p);
+		return;
+	}
+	if_input_unshaped(ifp, p);
+}
+
+void if_input_unshaped(struct ifnet *ifp, struct pkt *p)
 {
 	struct world *w = ifp->vi->world;
 
@@ -531,6 +557,10 @@ void if_transmit(struct ifnet *ifp, struct pkt *p)
 	ifp->st.obytes += p->len;
 	if (unlikely(ifp->cap != NULL))
 		if_capture_frame(ifp, p);
+	if (unlikely(ifp->shaper[VSHAPE_EGRESS] != NULL)) {
+		shaper_enqueue(ifp->shaper[VSHAPE_EGRESS], p);
+		return;
+	}
 	ifp->ops->transmit(ifp, p);
 }
 

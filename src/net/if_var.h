@@ -53,6 +53,9 @@ struct ifnet {
 	struct list routes; /* struct rtentry through iflink */
 	const struct vif_ext_ops *ext_ops;
 	void *ext_ctx;
+	/* Traffic shapers by direction (VSHAPE_EGRESS, VSHAPE_INGRESS),
+	 * allocated only when set: NULL costs the data path one branch. */
+	struct shaper *shaper[2];
 };
 
 struct if_state {
@@ -90,6 +93,17 @@ struct ifaddr *if_first_addr4(const struct ifnet *ifp);
 /* The IPv4 address of ifp to use towards `to` (host order): one in to's
  * subnet, else the first; 0 when ifp has none (RFC 1122 3.3.4.3). */
 uint32_t in_src_on_ifp(const struct ifnet *ifp, uint32_t to);
+
+/* Traffic shaper (shaper.c). shaper_enqueue consumes p; the shaper later
+ * hands it to the driver (egress) or to if_input_unshaped (ingress). */
+struct shaper;
+void shaper_enqueue(struct shaper *sh, struct pkt *p);
+/* Drop the frames queued in ifp's shapers, keeping their parameters. */
+void shaper_flush(struct ifnet *ifp);
+/* Free ifp's shapers and what they hold. */
+void shaper_detach(struct ifnet *ifp);
+/* The receive path after the ingress shaper. */
+void if_input_unshaped(struct ifnet *ifp, struct pkt *p);
 
 /* Ethernet (ether.c) */
 void ether_input(struct ifnet *ifp, struct pkt *p);

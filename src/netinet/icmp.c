@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "netinet/inet.h"
+#include "netinet/tcp_var.h"
 
 /* Errors carry the offending header and as much of its data as keeps the
  * whole error within 576 bytes (RFC 1812 4.3.2.3). */
@@ -154,6 +155,14 @@ static void icmp_notify(struct vimage *vi, const struct icmp4_repr *r)
 	}
 	if (inner.proto == IPPROTO_UDP_ && r->payload_len >= inner.hlen)
 		udp_ctlinput(vi, err, &inner, r->payload + inner.hlen,
+			     r->payload_len - inner.hlen);
+	if (inner.proto == IPPROTO_TCP_ && r->payload_len >= inner.hlen)
+		tcp_ctlinput(vi, err,
+			     r->type == ICMP_UNREACH &&
+				     r->code == ICMP_UNREACH_NEEDFRAG
+				 ? r->mtu
+				 : 0,
+			     &inner, r->payload + inner.hlen,
 			     r->payload_len - inner.hlen);
 }
 

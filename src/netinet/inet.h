@@ -128,6 +128,12 @@ int ip_output_ifp(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
  * transmit each fragment with ip_xmit_one. Consumes p. */
 int ip_fragment(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
 		uint32_t nh, uint32_t mtu);
+/* Fill in the transport checksum left out inside the world
+ * (PKT_CSUM_NONE) of the IPv4 packet in buf[0..len): TCP only, the one
+ * protocol that offloads it. Leaves anything else alone. */
+void ip_csum_fill(uint8_t *buf, size_t len);
+/* The same for an Ethernet frame carrying IPv4. */
+void ether_csum_fill(uint8_t *frame, size_t len);
 /* Hand one finished IPv4 packet to the link layer; nh INADDR_BCAST_H means
  * the link broadcast. Consumes p. */
 void ip_xmit_one(struct ifnet *ifp, struct pkt *p, uint32_t nh);

@@ -422,6 +422,15 @@ int ip_fragment(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
 		err = -EMSGSIZE;
 		goto cantfrag;
 	}
+	/* The pieces cannot carry an offloaded checksum: fill it now. */
+	if (p->flags & PKT_CSUM_NONE) {
+		if (pkt_make_writable(w, p)) {
+			err = -ENOBUFS;
+			goto cantfrag;
+		}
+		ip_csum_fill(p->data, p->len);
+		p->flags &= ~(uint32_t)PKT_CSUM_NONE;
+	}
 	later_hlen = frag_later_header(p->data, r.hlen, later);
 
 	for (off = 0; off < plen;) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "netinet/inet.h"
+#include "netinet/tcp_var.h"
 
 static void ip_count_parse_error(struct ip_state *ip, int err)
 {
@@ -47,6 +48,9 @@ void ip_deliver(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
 		return;
 	case IPPROTO_UDP_:
 		udp_input(vi, ifp, p, h);
+		return;
+	case IPPROTO_TCP_:
+		tcp_input(vi, ifp, p, h);
 		return;
 	default:
 		if (!raw_has_proto(vi, h->proto)) {
@@ -116,7 +120,9 @@ static void ip_forward(struct vimage *vi, struct ifnet *in, struct pkt *p,
 		goto drop;
 	}
 	ipv4_dec_ttl(p->data);
-	p->flags = (p->flags & PKT_CSUM_OK) | PKT_FORWARDED;
+	/* Forwarding keeps what the checksum state was: verified, or not
+	 * filled in because it never left the world. */
+	p->flags = (p->flags & (PKT_CSUM_OK | PKT_CSUM_NONE)) | PKT_FORWARDED;
 	ip->st.forward++;
 	if (unlikely(vi->log_level >= VLOG_DEBUG))
 		vlog(vi, VLOG_DEBUG, "ip: forward %s -> %s len %u",

@@ -199,3 +199,22 @@ fail:
 	pkt_free(vi->world, p);
 	return err;
 }
+
+void ip_csum_fill(uint8_t *buf, size_t len)
+{
+	struct ipv4_repr h;
+
+	if (ipv4_parse(buf, len, &h, false) != WIRE_OK || h.mf ||
+	    h.frag_off || h.proto != IPPROTO_TCP_ ||
+	    h.total_len < h.hlen + TCP_HLEN)
+		return;
+	tcp4_fill_cksum(buf + h.hlen, (size_t)h.total_len - h.hlen, h.src,
+			h.dst);
+}
+
+void ether_csum_fill(uint8_t *frame, size_t len)
+{
+	if (len < ETH_HLEN || rd16(frame + 12) != ETHERTYPE_IPV4)
+		return;
+	ip_csum_fill(frame + ETH_HLEN, len - ETH_HLEN);
+}

@@ -134,19 +134,6 @@ static bool udp_port_in_use(const struct udp_state *us,
 	return false;
 }
 
-static uint64_t udp_mix(uint64_t x)
-{
-	/* MurmurHash3's finaliser: every input bit affects every output
-	 * bit. Keyed by port_key it makes the offset unguessable to someone
-	 * who does not know the key; it is not a cryptographic PRF. */
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 /* RFC 6056 algorithm 3: offset = F(laddr, faddr, fport, secret), then try
  * min + (offset + next_ephemeral) % num, moving the counter past every
  * port tried. Most UDP binds happen before any peer is known (bind to port
@@ -169,8 +156,8 @@ static int udp_pick_port(struct udp_priv *up, const struct vsocket *so,
 		hi = t;
 	}
 	num = (uint32_t)(hi - lo + 1);
-	offset = (uint32_t)(udp_mix(us->port_key ^
-				    udp_mix((uint64_t)laddr << 32 | faddr) ^
+	offset = (uint32_t)(mix64(us->port_key ^
+				    mix64((uint64_t)laddr << 32 | faddr) ^
 				    fport) >>
 			    32);
 	for (uint32_t i = 0; i < num; i++) {
@@ -281,7 +268,7 @@ static struct vsocket *udp_lookup(const struct udp_state *us, uint32_t src,
 	if (nreuse < 2 || !(best->options & SOF_REUSEPORT))
 		return best;
 	pick =
-	    (uint32_t)(udp_mix(us->port_key ^ ((uint64_t)src << 16 | sport)) %
+	    (uint32_t)(mix64(us->port_key ^ ((uint64_t)src << 16 | sport)) %
 		       nreuse);
 	for (so = best; so; so = so->pnext) {
 		if (!(so->options & SOF_REUSEPORT) ||

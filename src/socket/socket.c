@@ -20,7 +20,9 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
+#include <linux/sockios.h>
 
 #include "netinet/inet.h"
 #include "socket/socket_var.h"
@@ -47,6 +49,7 @@
  * picks the first entry; a wildcard entry (protocol 0) takes any protocol
  * but not 0 itself. */
 static const struct vproto *const so_protos[] = {
+    &tcp_proto,
     &udp_proto,
     &ping_proto,
     &raw_proto,
@@ -210,12 +213,13 @@ static int so_find_proto(int type, int *protocol, const struct vproto **out)
 	return err;
 }
 
+static int so_create(struct vimage *vi, const struct vproto *pr, int domain,
+		     int type, int protocol, struct vsocket **out);
+
 int vsock_socket(struct vimage *vi, int domain, int type, int protocol,
 		 struct vsocket **out)
 {
-	struct socket_state *ss = vimage_socket(vi);
 	const struct vproto *pr = NULL;
-	struct vsocket *so;
 	int err;
 
 	/* The order of the checks is Linux's (__sys_socket, __sock_create,
@@ -231,11 +235,19 @@ int vsock_socket(struct vimage *vi, int domain, int type, int protocol,
 		return -EAFNOSUPPORT; /* AF_INET6 arrives with IPv6 */
 	if (protocol < 0 || protocol > 255)
 		return -EINVAL;
-	if (type == SOCK_STREAM)
-		return -EPROTONOSUPPORT; /* until TCP lands */
 	err = so_find_proto(type, &protocol, &pr);
 	if (err)
 		return err;
+	return so_create(vi, pr, domain, type, protocol, out);
+}
+
+static int so_create(struct vimage *vi, const struct vproto *pr, int domain,
+		     int type, int protocol, struct vsocket **out)
+{
+	struct socket_state *ss = vimage_socket(vi);
+	struct vsocket *so;
+	int err;
+
 	so = calloc(1, sizeof(*so));
 	if (!so)
 		return -ENOMEM;
@@ -248,6 +260,8 @@ int vsock_socket(struct vimage *vi, int domain, int type, int protocol,
 	so->faddr = vaddr_v4(0);
 	so->rcvbuf = SO_BUF_DEFAULT;
 	so->sndbuf = SO_BUF_DEFAULT;
+	so->linger_s = -1;
+	so->rcvlowat = 1;
 	list_init(&so->link);
 	list_init(&so->plink);
 	pktq_init(&so->rcvq);
@@ -348,6 +362,11 @@ ssize_t vsock_sendto(struct vsocket *so, const void *buf, size_t len, int flags,
 	uint16_t port = 0;
 	int err;
 
+	if (so->type == SOCK_STREAM) {
+		if (!buf && len)
+			return -EFAULT;
+		return so->proto->send(so, buf, len, flags, NULL, 0);
+	}
 	if (len > 0xffff)
 		return -EMSGSIZE;
 	if (flags & MSG_OOB)
@@ -377,6 +396,11 @@ ssize_t vsock_recvfrom(struct vsocket *so, void *buf, size_t len, int flags,
 	ssize_t ret;
 	int err;
 
+	if (so->proto->recv) {
+		if (fromlen)
+			*fromlen = 0; /* a stream recvfrom names no sender */
+		return so->proto->recv(so, buf, len, flags);
+	}
 	if ((flags & MSG_OOB) && so->proto != &udp_proto)
 		return -EOPNOTSUPP;
 	if (flags & MSG_ERRQUEUE)
@@ -414,6 +438,8 @@ int vsock_shutdown(struct vsocket *so, int how)
 {
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
+	if (so->proto->shutdown)
+		return so->proto->shutdown(so, how);
 	if (how != SHUT_WR)
 		so->shut_rd = true;
 	if (how != SHUT_RD)
@@ -428,6 +454,8 @@ unsigned vsock_poll(struct vsocket *so)
 {
 	unsigned ev = POLLOUT; /* datagrams never wait for send space */
 
+	if (so->proto->poll)
+		return so->proto->poll(so);
 	if (so->error)
 		ev |= POLLERR;
 	if (so->shut_rd)
@@ -451,7 +479,7 @@ void vsock_set_notify(struct vsocket *so,
 /* ---- socket options ------------------------------------------------------ */
 /* Copy an option value out as Linux does: truncated to *len, *len set to
  * what was copied. */
-static int so_put_opt(void *val, socklen_t *len, const void *v, size_t vlen)
+int so_put_opt(void *val, socklen_t *len, const void *v, size_t vlen)
 {
 	size_t n = *len < vlen ? *len : vlen;
 
@@ -537,6 +565,32 @@ static int so_set_bindtodevice(struct vsocket *so, const void *val,
 	return 0;
 }
 
+int so_get_int_opt(const void *val, socklen_t len, int *v)
+{
+	if (len < sizeof(int))
+		return -EINVAL;
+	if (!val)
+		return -EFAULT;
+	memcpy(v, val, sizeof(*v));
+	return 0;
+}
+
+static int so_set_linger(struct vsocket *so, const void *val, socklen_t len)
+{
+	struct linger l;
+
+	if (len < sizeof(l))
+		return -EINVAL;
+	if (!val)
+		return -EFAULT;
+	memcpy(&l, val, sizeof(l));
+	if (!l.l_onoff)
+		so->linger_s = -1;
+	else
+		so->linger_s = l.l_linger < 0 ? 0 : l.l_linger;
+	return 0;
+}
+
 static int so_setsockopt_sol(struct vsocket *so, int name, const void *val,
 			     socklen_t len)
 {
@@ -544,6 +598,8 @@ static int so_setsockopt_sol(struct vsocket *so, int name, const void *val,
 
 	if (name == SO_BINDTODEVICE)
 		return so_set_bindtodevice(so, val, len);
+	if (name == SO_LINGER)
+		return so_set_linger(so, val, len);
 	if (len < sizeof(int))
 		return -EINVAL;
 	if (!val)
@@ -575,6 +631,9 @@ static int so_setsockopt_sol(struct vsocket *so, int name, const void *val,
 		return so_set_timeo(&so->rcvtimeo_ns, val, len);
 	case SO_SNDTIMEO:
 		return so_set_timeo(&so->sndtimeo_ns, val, len);
+	case SO_RCVLOWAT:
+		so->rcvlowat = v <= 0 ? 1 : (uint32_t)v;
+		return 0;
 	default:
 		return -ENOPROTOOPT; /* includes the read-only SO_ERROR, SO_TYPE
 				      */
@@ -628,6 +687,19 @@ static int so_getsockopt_sol(struct vsocket *so, int name, void *val,
 		return so_get_timeo(so->rcvtimeo_ns, val, len);
 	case SO_SNDTIMEO:
 		return so_get_timeo(so->sndtimeo_ns, val, len);
+	case SO_RCVLOWAT:
+		v = (int)so->rcvlowat;
+		break;
+	case SO_ACCEPTCONN:
+		v = (so->options & SOF_LISTENING) != 0;
+		break;
+	case SO_LINGER: {
+		struct linger l = {.l_onoff = so->linger_s >= 0,
+				   .l_linger = so->linger_s >= 0 ? so->linger_s
+								 : 0};
+
+		return so_put_opt(val, len, &l, sizeof(l));
+	}
 	case SO_BINDTODEVICE:
 		ifp = so_bound_ifp(so, &err);
 		if (!ifp) {
@@ -724,9 +796,19 @@ int vsock_setsockopt(struct vsocket *so, int level, int name, const void *val,
 		return -EINVAL;
 	switch (level) {
 	case SOL_SOCKET:
-		return so_setsockopt_sol(so, name, val, len);
+		err = so_setsockopt_sol(so, name, val, len);
+		if (!err && so->proto->setsockopt)
+			so->proto->setsockopt(so, level, name, val, len);
+		return err;
 	case IPPROTO_IP:
-		return so_setsockopt_ip(so, name, val, len);
+		err = so_setsockopt_ip(so, name, val, len);
+		if (!err && so->proto->setsockopt)
+			so->proto->setsockopt(so, level, name, val, len);
+		return err;
+	case IPPROTO_TCP:
+		if (!so->proto->setsockopt || so->type != SOCK_STREAM)
+			return -ENOPROTOOPT;
+		return so->proto->setsockopt(so, level, name, val, len);
 	case SOL_RAW:
 		err = so_raw_level_check(so, name);
 		if (err)
@@ -757,6 +839,10 @@ int vsock_getsockopt(struct vsocket *so, int level, int name, void *val,
 		return so_getsockopt_sol(so, name, val, len);
 	case IPPROTO_IP:
 		return so_getsockopt_ip(so, name, val, len);
+	case IPPROTO_TCP:
+		if (!so->proto->getsockopt || so->type != SOCK_STREAM)
+			return -ENOPROTOOPT;
+		return so->proto->getsockopt(so, level, name, val, len);
 	case SOL_RAW:
 		err = so_raw_level_check(so, name);
 		if (err)
@@ -765,6 +851,57 @@ int vsock_getsockopt(struct vsocket *so, int level, int name, void *val,
 				  sizeof(so->icmp_filter));
 	default:
 		return -ENOPROTOOPT;
+	}
+}
+
+/* ---- streams ------------------------------------------------------------- */
+int vsock_listen(struct vsocket *so, int backlog)
+{
+	if (!so->proto->listen)
+		return -EOPNOTSUPP;
+	if (backlog > 65535 || backlog < 0)
+		backlog = backlog < 0 ? 0 : 65535;
+	return so->proto->listen(so, backlog);
+}
+
+int vsock_accept(struct vsocket *so, struct vsocket **out,
+		 struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct vsocket *nso;
+	int err;
+
+	if (!so->proto->accept)
+		return -EOPNOTSUPP;
+	if (!(so->options & SOF_LISTENING))
+		return -EINVAL;
+	err = so_create(so->vi, so->proto, so->domain, so->type, so->protocol,
+			&nso);
+	if (err)
+		return err;
+	err = so->proto->accept(so, nso);
+	if (err) {
+		vsock_close(nso);
+		return err;
+	}
+	if (addr && addrlen)
+		so_put_sockaddr(&nso->faddr, nso->fport, addr, addrlen);
+	*out = nso;
+	return 0;
+}
+
+int vsock_ioctl(struct vsocket *so, unsigned long req, int *val)
+{
+	if (so->proto->ioctl)
+		return so->proto->ioctl(so, req, val);
+	switch (req) {
+	case FIONREAD: /* == SIOCINQ: the next datagram's size */
+		*val = so->rcvq.head ? (int)so->rcvq.head->len : 0;
+		return 0;
+	case SIOCOUTQ:
+		*val = 0; /* datagrams leave at once */
+		return 0;
+	default:
+		return -ENOTTY;
 	}
 }
 

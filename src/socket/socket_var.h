@@ -25,6 +25,21 @@ struct vproto {
 	/* dst NULL: the connected peer (-EDESTADDRREQ when none). */
 	ssize_t (*send)(struct vsocket *so, const void *buf, size_t len,
 			int flags, const struct vaddr *dst, uint16_t port);
+	/* Stream protocols (NULL for datagram ones). */
+	int (*listen)(struct vsocket *so, int backlog);
+	/* Attach a completed connection to the new socket nso. */
+	int (*accept)(struct vsocket *so, struct vsocket *nso);
+	ssize_t (*recv)(struct vsocket *so, void *buf, size_t len, int flags);
+	int (*shutdown)(struct vsocket *so, int how);
+	unsigned (*poll)(struct vsocket *so);
+	/* Protocol-level options (IPPROTO_TCP); also told of SOL_SOCKET
+	 * changes after the socket layer applied them (return ignored). */
+	int (*setsockopt)(struct vsocket *so, int level, int name,
+			  const void *val, socklen_t len);
+	int (*getsockopt)(struct vsocket *so, int level, int name, void *val,
+			  socklen_t *len);
+	/* FIONREAD/SIOCINQ and SIOCOUTQ/SIOCOUTQNSD byte counts. */
+	int (*ioctl)(struct vsocket *so, unsigned long req, int *val);
 };
 
 /* Per-datagram metadata kept in pkt->cb while queued on a socket. */
@@ -40,6 +55,7 @@ struct dgram_cb {
 #define SOF_REUSEPORT 0x4
 #define SOF_KEEPALIVE 0x8
 #define SOF_DONTROUTE 0x10
+#define SOF_LISTENING 0x20
 
 struct vsocket {
 	struct list link;      /* all sockets of the vimage */
@@ -65,6 +81,9 @@ struct vsocket {
 	 * destroyed or moved away while the socket lives (0: none). */
 	uint32_t bound_ifindex;
 	uint64_t rcvtimeo_ns, sndtimeo_ns; /* stored for the daemon */
+	int32_t linger_s;	/* SO_LINGER: -1 off, else seconds */
+	uint32_t rcvlowat;	/* SO_RCVLOWAT (stream) */
+	void *pcb;		/* the protocol's connection (TCP) */
 	void (*notify)(void *ctx, struct vsocket *so, unsigned events);
 	void *notify_ctx;
 };
@@ -113,5 +132,12 @@ void so_set_error(struct vsocket *so, int err);
 extern const struct vproto udp_proto;
 extern const struct vproto raw_proto;
 extern const struct vproto ping_proto;
+extern const struct vproto tcp_proto;
+
+/* Copy an option value out as Linux does: truncated to *len, *len set to
+ * what was copied. */
+int so_put_opt(void *val, socklen_t *len, const void *v, size_t vlen);
+/* An int option value in (Linux takes >= sizeof(int)). */
+int so_get_int_opt(const void *val, socklen_t len, int *v);
 
 #endif

@@ -204,6 +204,82 @@ int udp4_parse(const uint8_t *buf, size_t len, struct udp_repr *r,
 void udp4_emit(const struct udp_repr *r, uint8_t *buf, size_t payload_len,
 	       uint32_t src, uint32_t dst, bool with_cksum);
 
+/* --- TCP (RFC 9293; options RFC 7323, RFC 2018) ------------------------ */
+#define TCP_HLEN 20
+#define TCP_MAX_HLEN 60
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_PSH 0x08
+#define TCPF_ACK 0x10
+#define TCPF_URG 0x20
+#define TCPF_ECE 0x40
+#define TCPF_CWR 0x80
+#define TCPOPT_EOL 0
+#define TCPOPT_NOP 1
+#define TCPOPT_MSS 2
+#define TCPOPT_WSCALE 3
+#define TCPOPT_SACK_PERM 4
+#define TCPOPT_SACK 5
+#define TCPOPT_TIMESTAMP 8
+#define TCP_MAX_WSCALE 14
+#define TCP_MAX_SACK 4 /* blocks that fit in 40 option bytes */
+
+/* Which options a parsed or to-be-emitted header carries. */
+#define TCPO_MSS 0x1
+#define TCPO_WSCALE 0x2
+#define TCPO_SACK_PERM 0x4
+#define TCPO_SACK 0x8
+#define TCPO_TS 0x10
+
+struct tcp_sack_block {
+	uint32_t start, end; /* [start, end) in sequence space */
+};
+
+struct tcp_repr {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t doff;  /* header length in bytes, 20..60 */
+	uint8_t flags; /* TCPF_* (the 8 flag bits) */
+	uint16_t win;  /* raw, unscaled */
+	uint16_t cksum;
+	uint16_t urp;
+	/* Options: opts says which are present. */
+	uint8_t opts;
+	uint8_t wscale;  /* as received; the caller clamps > 14 (RFC 7323) */
+	uint16_t mss;
+	uint32_t tsval, tsecr;
+	uint8_t nsack;
+	struct tcp_sack_block sack[TCP_MAX_SACK];
+	/* Payload: points into the parsed buffer. */
+	const uint8_t *payload;
+	size_t payload_len;
+};
+/* Parses the segment in buf[0..len) (len = the IP payload length). Checks
+ * len >= 20, 20 <= data offset <= len, the checksum against the IPv4
+ * pseudo-header of src/dst (host order) when verify_cksum, and every
+ * option: an option whose length is < 2 or runs past the header, or a
+ * known option with the wrong length, is WIRE_EOPTION. Unknown options are
+ * skipped. More than TCP_MAX_SACK SACK blocks is WIRE_EOPTION. Options in
+ * a SYN-only option (MSS, WSCALE, SACK_PERM) are reported whatever the
+ * flags; the state machine decides what to honour. */
+int tcp4_parse(const uint8_t *buf, size_t len, struct tcp_repr *r,
+	       uint32_t src, uint32_t dst, bool verify_cksum);
+/* Bytes of options tcp_emit will write for r (padded to 4). */
+size_t tcp_opts_len(const struct tcp_repr *r);
+/* Writes the header (TCP_HLEN + tcp_opts_len(r) bytes; r->doff ignored)
+ * at buf, with payload_len bytes of payload already following it. When
+ * with_cksum, computes the checksum over header + payload with the IPv4
+ * pseudo-header; else leaves 0 (in-world offload, filled in later by
+ * tcp4_fill_cksum). Returns the header length. Layout of options is
+ * Linux's: MSS, then SACK_PERM+TS as "NOP NOP TS" or "SACKOK TS", NOP+WS,
+ * and "NOP NOP SACK" blocks. */
+size_t tcp4_emit(const struct tcp_repr *r, uint8_t *buf, size_t payload_len,
+		 uint32_t src, uint32_t dst, bool with_cksum);
+/* Compute and store the checksum of a whole TCP segment (header+payload,
+ * len bytes) in place. */
+void tcp4_fill_cksum(uint8_t *seg, size_t len, uint32_t src, uint32_t dst);
+
 /* --- pcap (the classic libpcap file format, microsecond or nanosecond) -- */
 #define PCAP_FILE_HLEN 24
 #define PCAP_REC_HLEN 16

@@ -120,6 +120,87 @@ static void check_udp4(const uint8_t *d, size_t n, uint32_t src,
 	require(udp4_parse(buf, r.len, &r2, src ^ 1, dst, true) == WIRE_OK);
 }
 
+/* The SACK blocks tcp4_emit has room for beside the other options, worked
+ * out from its documented layout rather than from its code. */
+static unsigned int tcp_sack_fit(const struct tcp_repr *r)
+{
+	unsigned int other = 0, fit;
+
+	if (!(r->opts & TCPO_SACK))
+		return 0;
+	if (r->opts & TCPO_MSS)
+		other += 4;
+	if (r->opts & TCPO_TS)
+		other += 12;
+	else if (r->opts & TCPO_SACK_PERM)
+		other += 4;
+	if (r->opts & TCPO_WSCALE)
+		other += 4;
+	fit = (40 - other - 4) / 8;
+	return r->nsack < fit ? r->nsack : fit;
+}
+
+static void check_tcp4(const uint8_t *d, size_t n, uint32_t src, uint32_t dst,
+		       uint8_t *buf)
+{
+	struct tcp_repr r, r2;
+	int verified = tcp4_parse(d, n, &r, src, dst, true);
+	int plain = tcp4_parse(d, n, &r, src, dst, false);
+	size_t hlen, olen;
+	unsigned int nsack;
+	uint16_t ck;
+
+	/* The checksum is checked before the options, so verifying can only
+	 * turn an answer into WIRE_ECKSUM. */
+	require(verified == plain || verified == WIRE_ECKSUM);
+	if (plain != WIRE_OK)
+		return;
+	require(r.doff >= TCP_HLEN && r.doff <= TCP_MAX_HLEN &&
+		r.doff % 4 == 0 && r.doff <= n);
+	require(r.payload == d + r.doff && r.payload_len == n - r.doff);
+	require(r.nsack <= TCP_MAX_SACK);
+	require(!(r.opts & TCPO_SACK) == (r.nsack == 0));
+
+	olen = tcp_opts_len(&r);
+	require(olen % 4 == 0 && olen <= TCP_MAX_HLEN - TCP_HLEN);
+	nsack = tcp_sack_fit(&r);
+	memcpy(buf + TCP_HLEN + olen, r.payload, r.payload_len);
+	hlen = tcp4_emit(&r, buf, r.payload_len, src, dst, true);
+	require(hlen == TCP_HLEN + olen);
+	require(tcp4_parse(buf, hlen + r.payload_len, &r2, src, dst, true) ==
+		WIRE_OK);
+	require(r.sport == r2.sport && r.dport == r2.dport && r.seq == r2.seq &&
+		r.ack == r2.ack && r.flags == r2.flags && r.win == r2.win &&
+		r.urp == r2.urp);
+	require(r2.doff == hlen);
+	require(r2.opts == (nsack ? r.opts : (r.opts & ~TCPO_SACK)));
+	require(r.mss == r2.mss && r.wscale == r2.wscale &&
+		r.tsval == r2.tsval && r.tsecr == r2.tsecr);
+	require(r2.nsack == nsack);
+	for (unsigned int i = 0; i < nsack; i++)
+		require(r.sack[i].start == r2.sack[i].start &&
+			r.sack[i].end == r2.sack[i].end);
+	require(r2.payload_len == r.payload_len);
+	require(memcmp(r2.payload, r.payload, r.payload_len) == 0);
+	/* Header bytes outside the options, the reserved bits and the
+	 * checksum are reproduced as they came. */
+	require(memcmp(buf, d, 12) == 0 && memcmp(buf + 13, d + 13, 3) == 0 &&
+		memcmp(buf + 18, d + 18, 2) == 0);
+	/* A segment that verified and that we reproduce byte for byte gets
+	 * its checksum back, up to -0 (0xffff) against +0, of which emit
+	 * always sends +0. */
+	ck = rd16(buf + 16);
+	if (verified == WIRE_OK && hlen == r.doff && buf[12] == d[12] &&
+	    memcmp(buf + TCP_HLEN, d + TCP_HLEN, hlen - TCP_HLEN) == 0)
+		require(ck == r.cksum || (ck == 0 && r.cksum == 0xffff));
+
+	/* Offloaded: a zero field, filled in later to the same value. */
+	tcp4_emit(&r, buf, r.payload_len, src, dst, false);
+	require(rd16(buf + 16) == 0);
+	tcp4_fill_cksum(buf, hlen + r.payload_len, src, dst);
+	require(rd16(buf + 16) == ck);
+}
+
 static void check_ipv4(const uint8_t *d, size_t n, uint8_t *buf)
 {
 	struct ipv4_repr r, r2;
@@ -168,6 +249,8 @@ static void check_ipv4(const uint8_t *d, size_t n, uint8_t *buf)
 		check_icmp4(d + r.hlen, plen, buf);
 	else if (r.proto == IPPROTO_UDP_)
 		check_udp4(d + r.hlen, plen, r.src, r.dst, buf);
+	else if (r.proto == IPPROTO_TCP_)
+		check_tcp4(d + r.hlen, plen, r.src, r.dst, buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -191,6 +274,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_icmp4(data, size, buf);
 	if (size >= 8)
 		check_udp4(data, size, rd32(data), ~rd32(data + 4), buf);
+	if (size >= TCP_HLEN)
+		check_tcp4(data, size, rd32(data), ~rd32(data + 8), buf);
 
 	/* And as a frame, demultiplexed by ethertype. */
 	if (eth_parse(data, size, &e) == WIRE_OK) {
