@@ -1031,15 +1031,15 @@ void tcp_ctlinput(struct vimage *vi, int err, uint16_t mtu,
 		}
 		return;
 	}
-	/* RFC 1122 4.2.3.9: soft errors while connecting are reported
-	 * when the attempt times out; an established connection keeps
-	 * going. */
-	if (tp->state == TCPS_SYN_SENT && tp->rxtshift >= 3) {
+	/* An unreachable destination ends a connection attempt at once
+	 * (Linux's tcp_v4_err); an established connection keeps trying
+	 * (RFC 1122 4.2.3.9) and reports the error if it times out. */
+	if (tp->state == TCPS_SYN_SENT) {
+		vimage_tcp(vi)->st.attempt_fails++;
 		tcp_drop(tp, -err);
 		return;
 	}
-	if (tp->so)
-		tp->error = -err;
+	tp->error = -err;
 }
 
 /* ---- timers ----------------------------------------------------------------- */

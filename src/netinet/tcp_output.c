@@ -291,7 +291,7 @@ static int tcp_output_sack_recovery(struct tcpcb *tp)
 	while (pipe < tp->cc.cwnd && sent < 1024) {
 		uint32_t seq, len, unsent = tp->snd_end - tp->snd_max;
 		uint8_t fl = TCPF_ACK;
-		bool rxt;
+		bool rxt, rescue = tp->sb.rescue_valid;
 
 		if (SEQ_GT(tp->snd_max, tp->snd_end))
 			unsent = 0;
@@ -299,6 +299,8 @@ static int tcp_output_sack_recovery(struct tcpcb *tp)
 				     tp->snd_una + tp->snd_wnd, maxseg, 3, &seq,
 				     &len, &rxt))
 			break;
+		/* Rule 4 (the rescue retransmission) leaves HighRxt alone. */
+		rescue = !rescue && tp->sb.rescue_valid;
 		if (SEQ_GT(seq + len, tp->snd_end))
 			len = tp->snd_end - seq;
 		if (!len)
@@ -308,7 +310,7 @@ static int tcp_output_sack_recovery(struct tcpcb *tp)
 		if (tcp_xmit(tp, seq, len, fl, rxt))
 			break;
 		if (rxt) {
-			if (SEQ_GT(seq + len, tp->sb.high_rxt))
+			if (!rescue && SEQ_GT(seq + len, tp->sb.high_rxt))
 				tp->sb.high_rxt = seq + len;
 		} else {
 			tp->snd_nxt = seq + len;

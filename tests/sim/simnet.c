@@ -143,23 +143,27 @@ int simnet_free(struct simnet *sn)
 	/* Newest first, so that children (a.b) go before parents. */
 	while (sn->nnodes)
 		vimage_destroy(sn->node[--sn->nnodes]);
+	/* Frames still queued for destroyed interfaces are dropped as the
+	 * queue drains (that is when a dead interface is reaped). */
+	world_run(sn->w);
 	world_counts(sn->w, &wc);
 	/* What the root keeps: itself, lo0, and lo0's route (local 127/8). */
 	if (wc.vimages != 1 || wc.ifnets != 1 || wc.sockets || wc.pkts ||
 	    wc.pbufs || wc.timers || wc.routes != 1 || wc.neighbours ||
-	    wc.reass_queues) {
+	    wc.reass_queues || wc.tcp_conns) {
 		fprintf(
 		    stderr,
 		    "  simnet: leaked vimages %llu ifnets %llu sockets %llu "
 		    "pkts %llu pbufs %llu timers %llu routes %llu "
-		    "neighbours %llu reass %llu\n",
+		    "neighbours %llu reass %llu tcp %llu\n",
 		    (unsigned long long)wc.vimages,
 		    (unsigned long long)wc.ifnets,
 		    (unsigned long long)wc.sockets, (unsigned long long)wc.pkts,
 		    (unsigned long long)wc.pbufs, (unsigned long long)wc.timers,
 		    (unsigned long long)wc.routes,
 		    (unsigned long long)wc.neighbours,
-		    (unsigned long long)wc.reass_queues);
+		    (unsigned long long)wc.reass_queues,
+		    (unsigned long long)wc.tcp_conns);
 		leaked = -1;
 	}
 	world_destroy(sn->w);

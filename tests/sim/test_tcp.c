@@ -14,6 +14,7 @@
 #include "harness/test.h"
 #include "simnet.h"
 #include "tcpx.h"
+#include "wire/wire.h"
 
 #define SA(s) ((struct sockaddr *)&(s))
 #define MS (NSEC_PER_MSEC)
@@ -139,5 +140,185 @@ TEST(tcp_connect_refused_no_listener)
 	CHECK(stat_of(sn->node[1], "tcp.no_port") >= 1);
 	CHECK(stat_of(sn->node[1], "tcp.out_rsts") >= 1);
 	vsock_close(cli);
+	CHECK_EQ(simnet_free(sn), 0);
+}
+
+/* A capture file is outside the world: every TCP segment in it carries a
+ * correct checksum although none was computed on the link. */
+struct capbuf {
+	uint8_t *b;
+	size_t n, cap;
+};
+
+static void cap_sink(void *ctx, const void *data, size_t len)
+{
+	struct capbuf *c = ctx;
+
+	if (c->n + len > c->cap)
+		return;
+	memcpy(c->b + c->n, data, len);
+	c->n += len;
+}
+
+TEST(tcp_capture_carries_valid_checksums)
+{
+	static uint8_t store[4 << 20];
+	struct capbuf cb = {store, 0, sizeof(store)};
+	struct simnet *sn = simnet_pair(4);
+	struct tcpx x;
+	size_t off = PCAP_FILE_HLEN;
+	unsigned segs = 0, bad = 0;
+
+	REQUIRE(sn);
+	REQUIRE(vif_capture_start(sn->link[0].a, cap_sink, &cb, 0) == 0);
+	REQUIRE(tcpx_open(&x, sn, sn->node[0], sn->node[1], "10.0.0.2",
+			  2000) == 0);
+	CHECK_EQ(tcpx_transfer(&x, 300000, 60 * SEC), 0);
+	tcpx_close(&x);
+	vif_capture_stop(sn->link[0].a);
+	while (off + PCAP_REC_HLEN <= cb.n) {
+		uint32_t caplen = (uint32_t)store[off + 8] |
+				  (uint32_t)store[off + 9] << 8 |
+				  (uint32_t)store[off + 10] << 16 |
+				  (uint32_t)store[off + 11] << 24;
+		const uint8_t *f = store + off + PCAP_REC_HLEN;
+		struct ipv4_repr ip;
+		struct tcp_repr t;
+
+		off += PCAP_REC_HLEN + caplen;
+		if (off > cb.n)
+			break;
+		if (caplen < 34 || rd16(f + 12) != ETHERTYPE_IPV4 ||
+		    ipv4_parse(f + 14, caplen - 14, &ip, true) ||
+		    ip.proto != IPPROTO_TCP_)
+			continue;
+		segs++;
+		if (tcp4_parse(f + 14 + ip.hlen, ip.total_len - ip.hlen, &t,
+			       ip.src, ip.dst, true))
+			bad++;
+	}
+	CHECK(segs > 100);
+	CHECK_EQ(bad, 0);
+	simnet_run(sn, 120 * SEC);
+	CHECK_EQ(simnet_free(sn), 0);
+}
+
+/* Across routers: segments are forwarded with their checksum still
+ * offloaded, and arrive intact. */
+TEST(tcp_transfer_across_three_routers)
+{
+	struct simnet *sn = simnet_new(6);
+	struct vimage *h0, *h1, *r[3];
+	struct tcpx x;
+
+	REQUIRE(sn);
+	h0 = simnet_node(sn, "h0");
+	h1 = simnet_node(sn, "h1");
+	for (int i = 0; i < 3; i++) {
+		char nm[16];
+
+		snprintf(nm, sizeof(nm), "r%d", i);
+		r[i] = simnet_node(sn, nm);
+		REQUIRE(r[i]);
+		REQUIRE(vimage_sysctl_set(r[i], "net.inet.ip.forwarding", 1) ==
+			0);
+	}
+	REQUIRE(simnet_link(sn, h0, NULL, "10.0.1.1/24", r[0], NULL,
+			    "10.0.1.2/24") >= 0);
+	REQUIRE(simnet_link(sn, r[0], NULL, "10.0.2.1/24", r[1], NULL,
+			    "10.0.2.2/24") >= 0);
+	REQUIRE(simnet_link(sn, r[1], NULL, "10.0.3.1/24", r[2], NULL,
+			    "10.0.3.2/24") >= 0);
+	REQUIRE(simnet_link(sn, r[2], NULL, "10.0.4.1/24", h1, NULL,
+			    "10.0.4.2/24") >= 0);
+	REQUIRE(simnet_route(h0, "0.0.0.0/0", "10.0.1.2") == 0);
+	REQUIRE(simnet_route(r[0], "10.0.4.0/24", "10.0.2.2") == 0);
+	REQUIRE(simnet_route(r[1], "10.0.4.0/24", "10.0.3.2") == 0);
+	REQUIRE(simnet_route(r[1], "10.0.1.0/24", "10.0.2.1") == 0);
+	REQUIRE(simnet_route(r[2], "10.0.1.0/24", "10.0.3.1") == 0);
+	REQUIRE(simnet_route(h1, "0.0.0.0/0", "10.0.4.1") == 0);
+	REQUIRE(tcpx_open(&x, sn, h0, h1, "10.0.4.2", 3000) == 0);
+	CHECK_EQ(tcpx_transfer(&x, 5000000, 60 * SEC), 0);
+	tcpx_close(&x);
+	simnet_run(sn, 120 * SEC);
+	CHECK_EQ(simnet_free(sn), 0);
+}
+
+TEST(tcp_connect_errors)
+{
+	struct simnet *sn = simnet_pair(7);
+	struct sockaddr_in nonet = simnet_sin("192.168.9.9", 80);
+	struct sockaddr_in nohost = simnet_sin("10.0.0.77", 80);
+	struct sockaddr_in bcast = simnet_sin("10.0.0.255", 80);
+	struct vsocket *so;
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	REQUIRE(sn);
+	so = tcp_sock(sn->node[0]);
+	CHECK_EQ(vsock_connect(so, SA(nonet), sizeof(nonet)), -ENETUNREACH);
+	CHECK_EQ(vsock_connect(so, SA(bcast), sizeof(bcast)), -ENETUNREACH);
+	/* Nobody answers ARP: the attempt times out. */
+	CHECK_EQ(vsock_connect(so, SA(nohost), sizeof(nohost)), -EINPROGRESS);
+	simnet_run(sn, 300 * SEC);
+	CHECK(vsock_poll(so) & POLLERR);
+	CHECK_EQ(vsock_getsockopt(so, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+	CHECK(err == ETIMEDOUT || err == EHOSTUNREACH);
+	CHECK_EQ(vsock_sendto(so, "x", 1, 0, NULL, 0), -ENOTCONN);
+	vsock_close(so);
+	CHECK_EQ(simnet_free(sn), 0);
+}
+
+TEST(tcp_ports_bind_conflicts_and_reuse)
+{
+	struct simnet *sn = simnet_pair(8);
+	struct sockaddr_in any = simnet_sin("0.0.0.0", 8080);
+	struct sockaddr_in a1 = simnet_sin("10.0.0.1", 8080);
+	struct vsocket *l1, *l2, *l3, *s2;
+	int one = 1;
+
+	REQUIRE(sn);
+	l1 = tcp_listener(sn->node[0], 8080, 8);
+	l2 = tcp_sock(sn->node[0]);
+	CHECK_EQ(vsock_bind(l2, SA(any), sizeof(any)), -EADDRINUSE);
+	CHECK_EQ(vsock_bind(l2, SA(a1), sizeof(a1)), -EADDRINUSE);
+	/* SO_REUSEADDR does not share a port with a listener. */
+	vsock_setsockopt(l2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	CHECK_EQ(vsock_bind(l2, SA(any), sizeof(any)), -EADDRINUSE);
+	/* The same port in another vimage is another port. */
+	l3 = tcp_listener(sn->node[1], 8080, 8);
+	/* A listener's address is reused once it is closed. */
+	vsock_close(l1);
+	CHECK_EQ(vsock_bind(l2, SA(any), sizeof(any)), 0);
+	CHECK_EQ(vsock_listen(l2, 8), 0);
+	s2 = tcp_sock(sn->node[0]);
+	CHECK_EQ(vsock_listen(s2, 8), 0); /* autobinds an ephemeral port */
+	vsock_close(s2);
+	vsock_close(l2);
+	vsock_close(l3);
+	CHECK_EQ(simnet_free(sn), 0);
+}
+
+TEST(tcp_congestion_control_selectable)
+{
+	struct simnet *sn = simnet_pair(9);
+	struct vsocket *so;
+	char name[16] = {0};
+	socklen_t l = sizeof(name);
+
+	REQUIRE(sn);
+	so = tcp_sock(sn->node[0]);
+	CHECK_EQ(vsock_getsockopt(so, IPPROTO_TCP, TCP_CONGESTION, name, &l),
+		 0);
+	CHECK_STR(name, "cubic");
+	CHECK_EQ(vsock_setsockopt(so, IPPROTO_TCP, TCP_CONGESTION, "reno", 4),
+		 0);
+	l = sizeof(name);
+	CHECK_EQ(vsock_getsockopt(so, IPPROTO_TCP, TCP_CONGESTION, name, &l),
+		 0);
+	CHECK_STR(name, "reno");
+	CHECK_EQ(vsock_setsockopt(so, IPPROTO_TCP, TCP_CONGESTION, "bbr9", 4),
+		 -ENOENT);
+	vsock_close(so);
 	CHECK_EQ(simnet_free(sn), 0);
 }

@@ -111,7 +111,8 @@ static void peer_send(struct rig *r, struct tcp_repr *t, const void *data,
 	memcpy(eh.dst, r->mac, 6);
 	hl = TCP_HLEN + tcp_opts_len(t);
 	REQUIRE(14 + 20 + hl + len <= sizeof(f));
-	memcpy(f + 14 + 20 + hl, data, len);
+	if (len)
+		memcpy(f + 14 + 20 + hl, data, len);
 	tcp4_emit(t, f + 34, len, PEER, US, true);
 	ip.total_len = (uint16_t)(20 + hl + len);
 	eth_emit(&eh, f);
