@@ -577,7 +577,10 @@ static unsigned tcp_poll(struct vsocket *so)
 		return ev;
 	}
 	avail = tp->rcvq.bytes - tp->rcvq_off;
-	if ((so->shut_rd && so->shut_wr) || tp->state == TCPS_CLOSED)
+	/* Linux: hang-up when both directions are shut, a received FIN
+	 * counting as the read side's shutdown. */
+	if (((so->shut_rd || tcp_rcv_eof(tp)) && so->shut_wr) ||
+	    tp->state == TCPS_CLOSED)
 		ev |= POLLHUP;
 	if (tcp_rcv_eof(tp) || so->shut_rd)
 		ev |= POLLIN | POLLRDHUP;

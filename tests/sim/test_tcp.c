@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "core/kern.h"
 #include "harness/test.h"
@@ -320,5 +321,97 @@ TEST(tcp_congestion_control_selectable)
 	CHECK_EQ(vsock_setsockopt(so, IPPROTO_TCP, TCP_CONGESTION, "bbr9", 4),
 		 -ENOENT);
 	vsock_close(so);
+	CHECK_EQ(simnet_free(sn), 0);
+}
+
+TEST(tcp_recv_peek_waitall_and_readiness)
+{
+	struct simnet *sn = simnet_pair(10);
+	struct vsocket *lsn, *cli, *srv;
+	char buf[64];
+	int v = 0;
+
+	REQUIRE(sn);
+	lsn = tcp_listener(sn->node[1], 90, 4);
+	tcp_pair(sn, lsn, "10.0.0.2", 90, &cli, &srv);
+	CHECK_EQ(vsock_poll(srv) & (POLLIN | POLLHUP | POLLERR), 0);
+	CHECK_EQ(vsock_sendto(cli, "abcdef", 6, 0, NULL, 0), 6);
+	simnet_run(sn, 10 * MS);
+	CHECK_EQ(vsock_ioctl(srv, FIONREAD, &v), 0);
+	CHECK_EQ(v, 6);
+	CHECK_EQ(vsock_recvfrom(srv, buf, 3, MSG_PEEK, NULL, NULL), 3);
+	CHECK_MEM(buf, "abc", 3);
+	/* MSG_WAITALL: not enough yet, so "would block". */
+	CHECK_EQ(vsock_recvfrom(srv, buf, 10, MSG_WAITALL, NULL, NULL),
+		 -EAGAIN);
+	CHECK_EQ(vsock_sendto(cli, "ghij", 4, 0, NULL, 0), 4);
+	simnet_run(sn, 10 * MS);
+	CHECK_EQ(vsock_recvfrom(srv, buf, 10, MSG_WAITALL, NULL, NULL), 10);
+	CHECK_MEM(buf, "abcdefghij", 10);
+	/* Half-close: the reader sees the end, the writer may still write. */
+	CHECK_EQ(vsock_shutdown(cli, SHUT_WR), 0);
+	CHECK_EQ(vsock_sendto(cli, "x", 1, 0, NULL, 0), -EPIPE);
+	simnet_run(sn, 10 * MS);
+	CHECK(vsock_poll(srv) & POLLRDHUP);
+	CHECK_EQ(vsock_recvfrom(srv, buf, 10, MSG_WAITALL, NULL, NULL), 0);
+	CHECK_EQ(vsock_sendto(srv, "late", 4, 0, NULL, 0), 4);
+	simnet_run(sn, 10 * MS);
+	CHECK_EQ(vsock_recvfrom(cli, buf, sizeof(buf), 0, NULL, NULL), 4);
+	CHECK_EQ(vsock_shutdown(srv, SHUT_WR), 0);
+	simnet_run(sn, 10 * MS);
+	CHECK(vsock_poll(cli) & POLLHUP);
+	CHECK(vsock_poll(srv) & POLLHUP);
+	CHECK_EQ(vsock_recvfrom(cli, buf, sizeof(buf), 0, NULL, NULL), 0);
+	vsock_close(cli);
+	vsock_close(srv);
+	vsock_close(lsn);
+	simnet_run(sn, 120 * SEC);
+	CHECK_EQ(simnet_free(sn), 0);
+}
+
+/* The notify callback fires when a connection completes and when data
+ * arrives: what the daemon builds blocking calls on. */
+struct wake {
+	int calls;
+	unsigned last;
+};
+
+static void on_wake(void *ctx, struct vsocket *so, unsigned ev)
+{
+	struct wake *wk = ctx;
+
+	(void)so;
+	wk->calls++;
+	wk->last = ev;
+}
+
+TEST(tcp_notify_on_connect_and_data)
+{
+	struct simnet *sn = simnet_pair(11);
+	struct sockaddr_in sin = simnet_sin("10.0.0.2", 91);
+	struct vsocket *lsn, *cli, *srv;
+	struct wake wl = {0}, wc = {0};
+
+	REQUIRE(sn);
+	lsn = tcp_listener(sn->node[1], 91, 4);
+	vsock_set_notify(lsn, on_wake, &wl);
+	cli = tcp_sock(sn->node[0]);
+	vsock_set_notify(cli, on_wake, &wc);
+	REQUIRE(vsock_connect(cli, SA(sin), sizeof(sin)) == -EINPROGRESS);
+	simnet_run(sn, 10 * MS);
+	CHECK(wl.calls >= 1);
+	CHECK(wl.last & POLLIN);
+	CHECK(wc.calls >= 1);
+	CHECK(wc.last & POLLOUT);
+	REQUIRE(vsock_accept(lsn, &srv, NULL, NULL) == 0);
+	wc.calls = 0;
+	CHECK_EQ(vsock_sendto(srv, "z", 1, 0, NULL, 0), 1);
+	simnet_run(sn, 10 * MS);
+	CHECK(wc.calls >= 1);
+	CHECK(wc.last & POLLIN);
+	vsock_close(cli);
+	vsock_close(srv);
+	vsock_close(lsn);
+	simnet_run(sn, 120 * SEC);
 	CHECK_EQ(simnet_free(sn), 0);
 }
