@@ -87,11 +87,6 @@ static double tcp_stream_gbps(unsigned mtu, uint64_t seconds_ns)
 		exit(1);
 	}
 	memset(buf, 0x5a, sizeof(buf));
-	if (getenv("BENCH_TCP_RCVBUF")) {
-		int v = atoi(getenv("BENCH_TCP_RCVBUF"));
-
-		vsock_setsockopt(srv, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-	}
 	t0 = bench_now_ns();
 	for (;;) {
 		ssize_t n;
@@ -106,19 +101,6 @@ static double tcp_stream_gbps(unsigned mtu, uint64_t seconds_ns)
 		world_advance(r.w, t1);
 		if (t1 - t0 >= seconds_ns)
 			break;
-	}
-	if (getenv("BENCH_TCP_DEBUG")) {
-		struct { uint8_t b[8]; uint32_t u[24]; } ti;
-		socklen_t l = sizeof(ti);
-		int sb = 0, rb = 0;
-		socklen_t il = sizeof(int);
-
-		vsock_getsockopt(cli, IPPROTO_TCP, 11 /* TCP_INFO */, &ti, &l);
-		vsock_getsockopt(cli, SOL_SOCKET, SO_SNDBUF, &sb, &il);
-		il = sizeof(int);
-		vsock_getsockopt(srv, SOL_SOCKET, SO_RCVBUF, &rb, &il);
-		fprintf(stderr, "rtt %u us cwnd %u seg, sndbuf %d rcvbuf %d\n",
-			ti.u[15], ti.u[18], sb, rb);
 	}
 	vsock_close(cli);
 	vsock_close(srv);

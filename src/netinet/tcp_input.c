@@ -110,13 +110,13 @@ static void tcp_listen_input(struct tcpcb *lp, struct seg *s, struct pkt *p)
 		goto drop;
 	/* The accept queue full: drop the SYN (Linux does, the peer
 	 * retries). The SYN queue has its own bound. */
-	q0max = lp->backlog < 256 ? 256 : lp->backlog;
-	if (lp->qlen >= lp->backlog) {
+	q0max = lp->lq->backlog < 256 ? 256 : lp->lq->backlog;
+	if (lp->lq->qlen >= lp->lq->backlog) {
 		ts->st.listen_overflows++;
 		ts->st.listen_drops++;
 		goto drop;
 	}
-	if (lp->q0len >= q0max) {
+	if (lp->lq->q0len >= q0max) {
 		ts->st.syn_dropped++;
 		ts->st.listen_drops++;
 		goto drop;
@@ -166,8 +166,8 @@ static void tcp_listen_input(struct tcpcb *lp, struct seg *s, struct pkt *p)
 	tcp_hash_insert(tp);
 	tp->listener = lp;
 	tp->flags |= TF_SYNQ;
-	list_insert_tail(&lp->synq, &tp->qlink);
-	lp->q0len++;
+	list_insert_tail(&lp->lq->synq, &tp->qlink);
+	lp->lq->q0len++;
 	tcp_mss_update(tp);
 	tcp_output(tp);
 drop:
@@ -182,10 +182,10 @@ void tcp_listen_complete(struct tcpcb *tp)
 	if (!lp)
 		return;
 	list_remove(&tp->qlink);
-	lp->q0len--;
+	lp->lq->q0len--;
 	tp->flags &= ~TF_SYNQ;
-	list_insert_tail(&lp->acceptq, &tp->qlink);
-	lp->qlen++;
+	list_insert_tail(&lp->lq->acceptq, &tp->qlink);
+	lp->lq->qlen++;
 	vimage_tcp(tp->vi)->st.passive_opens++;
 	if (lp->so)
 		so_wakeup(lp->so);
@@ -757,7 +757,7 @@ static void tcp_do_segment(struct tcpcb *tp, struct seg *s, struct pkt *p)
 		if (tp->listener) {
 			struct tcpcb *lp = tp->listener;
 
-			if (lp->qlen >= lp->backlog) {
+			if (lp->lq->qlen >= lp->lq->backlog) {
 				/* Accept queue full: ignore the ACK, the
 				 * SYN-ACK timer will try again (Linux). */
 				ts->st.listen_overflows++;

@@ -383,7 +383,8 @@ const struct ip_route *tcp_route(struct tcpcb *tp, int *err)
 	struct ifnet *force = NULL;
 
 	*err = 0;
-	if (tp->rt_valid && tp->rt_gen == rs->changes && !tp->bound_ifindex)
+	if (tp->rt_valid && tp->rt_gen == (uint32_t)rs->changes &&
+	    !tp->bound_ifindex)
 		return &tp->rt;
 	if (tp->bound_ifindex) {
 		force = vif_by_index(tp->vi, tp->bound_ifindex);
@@ -404,7 +405,7 @@ const struct ip_route *tcp_route(struct tcpcb *tp, int *err)
 	}
 	if (tp->laddr)
 		tp->rt.src = tp->laddr;
-	tp->rt_gen = rs->changes;
+	tp->rt_gen = (uint32_t)rs->changes;
 	tp->rt_valid = true;
 	return &tp->rt;
 }
@@ -454,8 +455,6 @@ struct tcpcb *tcp_pcb_new(struct vimage *vi)
 		return NULL;
 	tp->vi = vi;
 	list_init(&tp->qlink);
-	list_init(&tp->synq);
-	list_init(&tp->acceptq);
 	pktq_init(&tp->sndq);
 	pktq_init(&tp->rcvq);
 	tcp_reass_init(&tp->reass);
@@ -481,15 +480,19 @@ void tcp_pcb_free(struct tcpcb *tp)
 	struct list *l, *tmp;
 
 	/* A listener's embryonic and unaccepted connections go with it. */
-	list_for_each_safe(l, tmp, &tp->synq)
-	    tcp_pcb_free(container_of(l, struct tcpcb, qlink));
-	list_for_each_safe(l, tmp, &tp->acceptq)
-	    tcp_pcb_free(container_of(l, struct tcpcb, qlink));
+	if (tp->lq) {
+		list_for_each_safe(l, tmp, &tp->lq->synq)
+		    tcp_pcb_free(container_of(l, struct tcpcb, qlink));
+		list_for_each_safe(l, tmp, &tp->lq->acceptq)
+		    tcp_pcb_free(container_of(l, struct tcpcb, qlink));
+		free(tp->lq);
+		tp->lq = NULL;
+	}
 	if (tp->listener) {
 		if (tp->flags & TF_SYNQ)
-			tp->listener->q0len--;
+			tp->listener->lq->q0len--;
 		else
-			tp->listener->qlen--;
+			tp->listener->lq->qlen--;
 		list_remove(&tp->qlink);
 		tp->listener = NULL;
 	}

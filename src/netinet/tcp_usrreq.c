@@ -11,6 +11,7 @@
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
@@ -84,7 +85,7 @@ static void tcp_detach(struct vsocket *so)
 	}
 	if (tp->state == TCPS_LISTEN) {
 		/* Unaccepted connections are reset (Linux). */
-		list_for_each_safe(l, tmp, &tp->acceptq)
+		list_for_each_safe(l, tmp, &tp->lq->acceptq)
 		    tcp_drop(container_of(l, struct tcpcb, qlink), 0);
 		tcp_pcb_free(tp);
 		return;
@@ -171,7 +172,7 @@ static int tcp_listen(struct vsocket *so, int backlog)
 	if (!tp || (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN))
 		return -EINVAL;
 	if (tp->state == TCPS_LISTEN) {
-		tp->backlog = (uint32_t)backlog; /* re-listen: new backlog */
+		tp->lq->backlog = (uint32_t)backlog; /* re-listen */
 		return 0;
 	}
 	if (!so->bound) {
@@ -186,7 +187,12 @@ static int tcp_listen(struct vsocket *so, int backlog)
 			return -EADDRINUSE;
 	}
 	tp->sopts = (uint8_t)(so->options & (SOF_REUSEADDR | SOF_REUSEPORT));
-	tp->backlog = (uint32_t)backlog;
+	tp->lq = calloc(1, sizeof(*tp->lq));
+	if (!tp->lq)
+		return -ENOMEM;
+	list_init(&tp->lq->synq);
+	list_init(&tp->lq->acceptq);
+	tp->lq->backlog = (uint32_t)backlog;
 	tp->rcvbuf = so->rcvbuf > tp->rcvbuf || tp->rcvbuf_locked ? so->rcvbuf
 								    : tp->rcvbuf;
 	tcp_set_opts_flags(tp);
@@ -201,11 +207,11 @@ static int tcp_accept(struct vsocket *so, struct vsocket *nso)
 
 	if (!lp || lp->state != TCPS_LISTEN)
 		return -EINVAL;
-	if (list_empty(&lp->acceptq))
+	if (list_empty(&lp->lq->acceptq))
 		return -EAGAIN;
-	tp = container_of(lp->acceptq.next, struct tcpcb, qlink);
+	tp = container_of(lp->lq->acceptq.next, struct tcpcb, qlink);
 	list_remove(&tp->qlink);
-	lp->qlen--;
+	lp->lq->qlen--;
 	tp->listener = NULL;
 	tp->flags |= TF_ACCEPTED;
 	/* nso was attached with a fresh pcb: replace it. */
@@ -572,7 +578,7 @@ static unsigned tcp_poll(struct vsocket *so)
 	if (!tp)
 		return ev | POLLHUP | POLLIN | POLLOUT;
 	if (tp->state == TCPS_LISTEN) {
-		if (tp->qlen)
+		if (tp->lq->qlen)
 			ev |= POLLIN;
 		return ev;
 	}

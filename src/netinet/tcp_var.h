@@ -79,11 +79,17 @@ enum tcp_timer_id {
 #define TF_RCVFIN_OOO 0x800000 /* a FIN is waiting above a hole */
 #define TF_WASCONN 0x1000000 /* reached ESTABLISHED once */
 
+/* A listener: SYN queue (embryonic) and accept queue (complete). */
+struct tcp_lq {
+	struct list synq, acceptq;
+	uint32_t qlen, q0len, backlog;
+};
+
 struct tcp_info_counts {
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
 	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
 	uint32_t total_retrans, retrans_now, lost, sacked_now;
-	uint32_t dsack_dups, reord_seen, rcv_ooopack;
+	uint32_t rcv_ooopack;
 };
 
 struct tcpcb {
@@ -105,6 +111,8 @@ struct tcpcb {
 	uint8_t keepcnt_sent;
 	uint8_t sopts;         /* SOF_REUSEADDR/REUSEPORT at bind time */
 	bool in_lhash, in_hash;
+	uint8_t quickacks;     /* segments still to ACK at once */
+	bool rcvbuf_locked, sndbuf_locked;
 	uint8_t persist_shift;
 	uint32_t flags;
 
@@ -118,12 +126,10 @@ struct tcpcb {
 	uint32_t irs, rcv_nxt, rcv_adv;
 	uint32_t last_ack_sent;
 	uint32_t rcv_fin_seq; /* a FIN seen above rcv_nxt (TF_RCVFIN_OOO) */
-	uint8_t quickacks;    /* segments still to ACK at once */
-	bool rcvbuf_locked, sndbuf_locked;
-	uint64_t app_read;    /* bytes the user has read (autotuning) */
-	uint32_t ts_recent; /* RFC 7323 TS.Recent */
+	uint32_t ts_recent;   /* RFC 7323 TS.Recent */
 	uint64_t ts_recent_age; /* ns */
-	uint32_t ts_off;        /* our TSval offset (per connection) */
+	uint64_t app_read;    /* bytes the user has read (autotuning) */
+	uint32_t ts_off;      /* our TSval offset (per connection) */
 
 	uint16_t mss;     /* SMSS: payload per segment, without options */
 	uint16_t peer_mss; /* what the peer announced (536 when none) */
@@ -163,17 +169,15 @@ struct tcpcb {
 	uint32_t user_timeout_ms;
 	uint32_t notsent_lowat;
 
-	/* A listener: SYN queue (embryonic) and accept queue (complete). */
-	struct list synq, acceptq;
-	uint32_t qlen, q0len, backlog;
+	/* A listener's queues, allocated by listen (NULL otherwise). */
+	struct tcp_lq *lq;
 
 	/* Cached route: valid while the vimage's route generation matches. */
 	struct ip_route rt;
-	uint64_t rt_gen;
-	bool rt_valid;
+	uint32_t rt_gen; /* low bits of the route generation */
 	uint32_t bound_ifindex; /* SO_BINDTODEVICE at connect time */
+	bool rt_valid;
 	uint8_t ttl, tos;
-
 	int error; /* pending error for the socket (negative errno) */
 	struct tcp_info_counts ic;
 };
