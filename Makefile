@@ -82,7 +82,8 @@ $(BA)/tests/sim: $(call obj,$(BA),$(SIM_SRCS) $(HARNESS)) $(BA)/core-asan.a
 	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ -lm
 
 # The interop node: a vimage attached to a TAP device, driven in real time.
-$(B)/interop/tap_node: $(call obj,$(B),tests/interop/tap_node.c) $(B)/libvimage-host.a $(B)/libvimage.a
+INTEROP_SRCS := tests/interop/tap_node.c tests/interop/tcp_apps.c tests/interop/sha256.c
+$(B)/interop/tap_node: $(call obj,$(B),$(INTEROP_SRCS)) $(B)/libvimage-host.a $(B)/libvimage.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
 
@@ -99,6 +100,10 @@ $(B)/bench/bench: $(call obj,$(B),$(BENCH_SRCS)) $(B)/libvimage.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/bench/udpblast: bench/linux/udpblast.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -o $@ $<
+
+$(B)/bench/tcpconn: bench/linux/tcpconn.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -o $@ $<
 
@@ -126,7 +131,7 @@ interop: $(B)/interop/tap_node
 check: all $(BA)/tests/unit $(BA)/tests/sim $(FUZZ_BINS)
 	tests/run_all.sh
 
-bench: $(B)/bench/bench $(B)/bench/udpblast
+bench: $(B)/bench/bench $(B)/bench/udpblast $(B)/bench/tcpconn
 	bench/run.sh
 
 demo: $(B)/demo

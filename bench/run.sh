@@ -28,6 +28,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${BENCH:-$ROOT/build/bench/bench}
 OUT=${BENCH_JSON:-$ROOT/build/bench.json}
 export UDPBLAST=${UDPBLAST:-$ROOT/build/bench/udpblast}
+export TCPCONN=${TCPCONN:-$ROOT/build/bench/tcpconn}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900} # seconds, for our bench binary
 LINUX_TIMEOUT=${LINUX_TIMEOUT:-180} # seconds, for each Linux script
 
@@ -37,7 +38,11 @@ vimage_mem_kib    netns_create.sh KiB
 fwd_ns_per_hop    netns_chain.sh  ns
 fwd_mpps_chain32  netns_chain.sh  Mpps
 ping_rtt_us       netns_chain.sh  us
-ping_rtt_chain_us netns_chain.sh  us'
+ping_rtt_chain_us netns_chain.sh  us
+tcp_gbps_mtu1500        netns_tcp.sh Gbit/s
+tcp_gbps_mtu65535       netns_tcp.sh Gbit/s
+tcp_conn_per_s          netns_tcp.sh conn/s
+tcp_bytes_per_idle_conn netns_tcp.sh B'
 
 TMP=$(mktemp -d /tmp/vbench.$$.XXXXXX) || exit 1
 trap 'rm -rf "$TMP"' EXIT

@@ -54,12 +54,18 @@ static int tcp_grow(struct tcpcb ***tab, uint32_t *cap, bool listen,
 		for (; tp; tp = next) {
 			uint32_t h;
 
-			next = tp->hnext;
-			h = listen ? tcp_lhash(tp->lport, ncap)
-				   : tcp_hash4(ts, tp->laddr, tp->lport,
-					       tp->faddr, tp->fport) &
-					 (ncap - 1);
-			tp->hnext = nt[h];
+			/* Each table chains through its own link. */
+			if (listen) {
+				next = tp->lnext;
+				h = tcp_lhash(tp->lport, ncap);
+				tp->lnext = nt[h];
+			} else {
+				next = tp->hnext;
+				h = tcp_hash4(ts, tp->laddr, tp->lport,
+					      tp->faddr, tp->fport) &
+				    (ncap - 1);
+				tp->hnext = nt[h];
+			}
 			nt[h] = tp;
 		}
 	}
