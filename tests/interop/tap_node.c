@@ -5,11 +5,20 @@
  *
  *   tap_node --tap DEV --addr A/P [--gw G] [--udp-echo PORT]
  *            [--ping DST --count N] [--udp-send DST:PORT:TEXT]
- *            [--duration SECONDS] [--pcap FILE]
+ *            [--http-server PORT [--conns N] | --sink PORT [--pause MS] |
+ *             --fetch HOST:PORT:PATH --out FILE | --source HOST:PORT:NBYTES]
+ *            [--duration SECONDS] [--delay MS] [--pcap FILE] [--log LEVEL]
+ *            [--impair loss=PCT,dup=PCT,reorder=PCT,delay=MS,jitter=MS]
+ *   tap_node --pattern NBYTES     (the TCP test pattern, to stdout)
  *
- * Prints one line per event ("ping reply ...", "udp echo ...") and, last,
- * "tap_node: ok" or "tap_node: FAIL <why>"; exits 0 only on ok. Actions start
- * after --delay ms (default 300), when the Linux side is configured.
+ * Prints one line per event ("ping reply ...", "udp echo ...", "sink: ...")
+ * and, last, "tap_node: ok" or "tap_node: FAIL <why>"; exits 0 only on ok.
+ * Actions start after --delay ms (default 300), when the Linux side is
+ * configured; servers listen at once. A TCP client or sink that has not
+ * finished by --duration fails; the TCP counters are printed at the end.
+ * --impair puts the vimage's own link shaper on both directions of its TAP
+ * interface (this kernel may have no netem), so that Linux's TCP and ours
+ * meet loss, duplication and reordering.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcp_apps.h"
 #include "vimage/host.h"
 #include "vimage/net.h"
 #include "vimage/socket.h"
@@ -47,6 +57,35 @@ static void pcap_sink(void *ctx, const void *data, size_t len)
 	fflush(ctx);
 }
 
+static void log_stderr(void *ctx, int level, const struct vimage *vi,
+		       const char *msg)
+{
+	fprintf(stderr, "[%d] %s\n", level, msg);
+}
+
+static int print_tcp_stat(void *ctx, const char *name, uint64_t val)
+{
+	if (val && !strncmp(name, "tcp.", 4))
+		printf(" %s=%llu", name + 4, (unsigned long long)val);
+	return 0;
+}
+
+static int write_pattern(const char *arg)
+{
+	uint8_t buf[65536];
+	uint64_t n = strtoull(arg, NULL, 10), off = 0;
+
+	while (off < n) {
+		size_t chunk = n - off < sizeof(buf) ? n - off : sizeof(buf);
+
+		pattern_fill(buf, off, chunk);
+		if (fwrite(buf, 1, chunk, stdout) != chunk)
+			return 1;
+		off += chunk;
+	}
+	return fflush(stdout) ? 1 : 0;
+}
+
 static int sockaddr_of(const char *ip, int port, struct sockaddr_in *sin)
 {
 	memset(sin, 0, sizeof(*sin));
@@ -55,11 +94,67 @@ static int sockaddr_of(const char *ip, int port, struct sockaddr_in *sin)
 	return inet_pton(AF_INET, ip, &sin->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
+/* "loss=1,dup=0.5,reorder=1,delay=2,jitter=1" (percent and ms). */
+static int parse_impair(const char *spec, struct vshaper_params *p)
+{
+	char buf[256], *save = NULL;
+
+	if (strlen(spec) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, spec);
+	memset(p, 0, sizeof(*p));
+	for (char *kv = strtok_r(buf, ",", &save); kv;
+	     kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+		double v;
+
+		if (!eq)
+			return -EINVAL;
+		*eq = 0;
+		v = atof(eq + 1);
+		if (v < 0 || v > 100)
+			return -EINVAL;
+		if (!strcmp(kv, "loss"))
+			p->loss = (uint64_t)(v * (VSHAPE_PROB_ONE / 100));
+		else if (!strcmp(kv, "dup"))
+			p->duplicate = (uint64_t)(v * (VSHAPE_PROB_ONE / 100));
+		else if (!strcmp(kv, "reorder"))
+			p->reorder = (uint64_t)(v * (VSHAPE_PROB_ONE / 100));
+		else if (!strcmp(kv, "delay"))
+			p->delay_ns = (uint64_t)(v * 1e6);
+		else if (!strcmp(kv, "jitter"))
+			p->jitter_ns = (uint64_t)(v * 1e6);
+		else
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* "HOST:PORT:REST" -> address and the REST; -EINVAL when malformed. */
+static int split_target(const char *arg, struct sockaddr_in *sin,
+			const char **rest)
+{
+	char host[64];
+	const char *c1 = strchr(arg, ':'),
+		   *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+	if (!c2 || (size_t)(c1 - arg) >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, arg, (size_t)(c1 - arg));
+	host[c1 - arg] = 0;
+	*rest = c2 + 1;
+	return sockaddr_of(host, atoi(c1 + 1), sin);
+}
+
 int main(int argc, char **argv)
 {
 	const char *tap = NULL, *addr = NULL, *gw = NULL, *ping_dst = NULL;
-	const char *udp_send = NULL, *pcap = NULL;
+	const char *udp_send = NULL, *pcap = NULL, *rest, *impair = NULL;
 	int echo_port = 0, count = 3, delay_ms = 300, got_replies = 0;
+	int log_level = VLOG_WARN;
+	struct tcp_app_config tc = {.mode = TCP_APP_NONE};
+	struct tcp_app *app = NULL;
+	uint64_t app_done_at = 0;
 	double duration = 5;
 	struct world *w;
 	struct vimage *vi;
@@ -70,7 +165,8 @@ int main(int argc, char **argv)
 	uint64_t start, ping_sent_at[64] = {0};
 	struct world_config cfg = {.seed = 1};
 
-	for (int i = 1; i < argc; i++) {
+	/* Every option takes one value. */
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!v)
@@ -95,20 +191,50 @@ int main(int argc, char **argv)
 			delay_ms = atoi(v);
 		else if (!strcmp(a, "--pcap"))
 			pcap = v;
-		else
+		else if (!strcmp(a, "--impair"))
+			impair = v;
+		else if (!strcmp(a, "--log"))
+			log_level = atoi(v);
+		else if (!strcmp(a, "--pattern"))
+			return write_pattern(v);
+		else if (!strcmp(a, "--http-server") && !tc.mode) {
+			tc.mode = TCP_APP_HTTP_SERVER;
+			sockaddr_of("0.0.0.0", atoi(v), &tc.addr);
+		} else if (!strcmp(a, "--conns"))
+			tc.conns = atoi(v);
+		else if (!strcmp(a, "--pause"))
+			tc.pause_ms = atoi(v);
+		else if (!strcmp(a, "--sink") && !tc.mode) {
+			tc.mode = TCP_APP_SINK;
+			sockaddr_of("0.0.0.0", atoi(v), &tc.addr);
+		} else if (!strcmp(a, "--fetch") && !tc.mode) {
+			tc.mode = TCP_APP_FETCH;
+			if (split_target(v, &tc.addr, &tc.path) ||
+			    *tc.path != '/')
+				goto usage;
+		} else if (!strcmp(a, "--out"))
+			tc.out = v;
+		else if (!strcmp(a, "--source") && !tc.mode) {
+			tc.mode = TCP_APP_SOURCE;
+			if (split_target(v, &tc.addr, &rest))
+				goto usage;
+			tc.nbytes = strtoull(rest, NULL, 10);
+		} else
 			goto usage;
-		i++;
 	}
-	if (!tap || !addr || count < 0 || count > 64)
+	if (!tap || !addr || count < 0 || count > 64 ||
+	    (tc.mode == TCP_APP_FETCH && !tc.out))
 		goto usage;
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	start = now_ns();
 	cfg.start_ns = start;
+	cfg.log_fn = log_stderr;
 	if (world_create(&cfg, &w) || vimage_create(w, "node", &vi)) {
 		fprintf(stderr, "tap_node: cannot create the world\n");
 		return 2;
 	}
+	vimage_set_log_level(vi, log_level);
 	err = vtap_attach(vi, tap, "eth0", &t);
 	if (err) {
 		fprintf(stderr, "tap_node: TAP %s: %s\n", tap, strerror(-err));
@@ -134,11 +260,22 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	if (impair) {
+		struct vshaper_params sp;
+
+		if (parse_impair(impair, &sp) ||
+		    vif_shaper_set(vtap_ifp(t), VSHAPE_EGRESS, &sp) ||
+		    vif_shaper_set(vtap_ifp(t), VSHAPE_INGRESS, &sp)) {
+			fprintf(stderr, "tap_node: bad --impair %s\n", impair);
+			return 2;
+		}
+	}
 	if (pcap) {
 		FILE *f = fopen(pcap, "wb");
 
 		if (!f || vif_capture_start(vtap_ifp(t), pcap_sink, f, 0)) {
-			fprintf(stderr, "tap_node: cannot capture to %s\n", pcap);
+			fprintf(stderr, "tap_node: cannot capture to %s\n",
+				pcap);
 			return 2;
 		}
 	}
@@ -148,13 +285,24 @@ int main(int argc, char **argv)
 		sockaddr_of("0.0.0.0", echo_port, &sin);
 		if (vsock_socket(vi, AF_INET, SOCK_DGRAM, 0, &echo) ||
 		    vsock_bind(echo, (struct sockaddr *)&sin, sizeof(sin))) {
-			fprintf(stderr, "tap_node: cannot bind UDP %d\n", echo_port);
+			fprintf(stderr, "tap_node: cannot bind UDP %d\n",
+				echo_port);
 			return 2;
 		}
 	}
-	if (ping_dst && vsock_socket(vi, AF_INET, SOCK_DGRAM, IPPROTO_ICMP, &ping)) {
+	if (ping_dst &&
+	    vsock_socket(vi, AF_INET, SOCK_DGRAM, IPPROTO_ICMP, &ping)) {
 		fprintf(stderr, "tap_node: cannot open a ping socket\n");
 		return 2;
+	}
+	if (tc.mode == TCP_APP_HTTP_SERVER || tc.mode == TCP_APP_SINK) {
+		err = tcp_app_start(vi, &tc, &app);
+		if (err) {
+			fprintf(stderr,
+				"tap_node: cannot listen on TCP %u: %s\n",
+				ntohs(tc.addr.sin_port), strerror(-err));
+			return 2;
+		}
 	}
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	{
@@ -190,11 +338,12 @@ int main(int argc, char **argv)
 				memset(req + 8, 0xa5, sizeof(req) - 8);
 				sockaddr_of(ping_dst, 0, &to);
 				ping_sent_at[sent_pings] = now;
-				err = (int)vsock_sendto(ping, req, sizeof(req), 0,
-							(struct sockaddr *)&to,
-							sizeof(to));
+				err = (int)vsock_sendto(
+				    ping, req, sizeof(req), 0,
+				    (struct sockaddr *)&to, sizeof(to));
 				if (err < 0)
-					printf("ping send: %s\n", strerror(-err));
+					printf("ping send: %s\n",
+					       strerror(-err));
 				sent_pings++;
 			}
 			if (udp_send && !udp_sent) {
@@ -206,21 +355,42 @@ int main(int argc, char **argv)
 				p1 = strchr(ip, ':');
 				p2 = p1 ? strchr(p1 + 1, ':') : NULL;
 				if (!p2) {
-					printf("tap_node: FAIL bad --udp-send\n");
+					printf(
+					    "tap_node: FAIL bad --udp-send\n");
 					return 2;
 				}
 				*p1 = *p2 = 0;
 				sockaddr_of(ip, atoi(p1 + 1), &to);
-				if (vsock_socket(vi, AF_INET, SOCK_DGRAM, 0, &s) == 0) {
-					n = vsock_sendto(s, p2 + 1, strlen(p2 + 1), 0,
-							 (struct sockaddr *)&to, sizeof(to));
-					printf("udp sent %zd bytes to %s\n", n, udp_send);
+				if (vsock_socket(vi, AF_INET, SOCK_DGRAM, 0,
+						 &s) == 0) {
+					n = vsock_sendto(
+					    s, p2 + 1, strlen(p2 + 1), 0,
+					    (struct sockaddr *)&to, sizeof(to));
+					printf("udp sent %zd bytes to %s\n", n,
+					       udp_send);
 					vsock_close(s);
 				}
 				udp_sent = true;
 			}
+			if (tc.mode && !app) {
+				err = tcp_app_start(vi, &tc, &app);
+				if (err) {
+					printf("tap_node: FAIL tcp: %s\n",
+					       strerror(-err));
+					return 1;
+				}
+			}
 			world_advance(w, now_ns());
 		}
+		/* Bounded, so that the TAP is read even if an application
+		 * keeps finding more to do. */
+		for (int i = 0; i < 64 && app && tcp_app_kicked(app, now_ns());
+		     i++) {
+			tcp_app_step(app, now_ns());
+			world_run(w);
+		}
+		if (app && tcp_app_status(app) && !app_done_at)
+			app_done_at = now_ns();
 		while (ping) {
 			fl = sizeof(from);
 			n = vsock_recvfrom(ping, buf, sizeof(buf), 0,
@@ -230,9 +400,11 @@ int main(int argc, char **argv)
 			unsigned seq = (unsigned)buf[6] << 8 | buf[7];
 			if (buf[0] == 0 && seq < 64) {
 				got_replies++;
-				printf("ping reply from %s seq %u rtt %.1f us\n",
-				       inet_ntoa(from.sin_addr), seq,
-				       (double)(now_ns() - ping_sent_at[seq]) / 1e3);
+				printf(
+				    "ping reply from %s seq %u rtt %.1f us\n",
+				    inet_ntoa(from.sin_addr), seq,
+				    (double)(now_ns() - ping_sent_at[seq]) /
+					1e3);
 			}
 		}
 		while (echo) {
@@ -248,15 +420,25 @@ int main(int argc, char **argv)
 			       inet_ntoa(from.sin_addr), ntohs(from.sin_port));
 		}
 		fflush(stdout);
-		if (ping && got_replies >= count && !echo_port && !udp_send)
+		/* A finished application lingers a little, so that the last
+		 * ACKs and FINs are exchanged before the stack goes away. */
+		if ((ping || app) && !echo_port && !udp_send &&
+		    (!ping || got_replies >= count) &&
+		    (!app ||
+		     (app_done_at && now_ns() - app_done_at > 300000000)))
 			break;
+		/* Sleep until the TAP has input, a timer is due or an
+		 * application's pause ends; at most 20 ms, for the pings. */
 		next = world_next_deadline(w);
+		if (app && tcp_app_wake_at(app) < next)
+			next = tcp_app_wake_at(app);
 		now = now_ns();
-		timeout_ms = next == UINT64_MAX || next <= now
-				     ? (next <= now ? 0 : 20)
-				     : (int)((next - now) / 1000000 + 1);
-		if (timeout_ms > 20)
-			timeout_ms = 20;
+		timeout_ms = next <= now ? 0
+			     : next - now >= 20000000ull
+				 ? 20
+				 : (int)((next - now) / 1000000 + 1);
+		if (app && tcp_app_kicked(app, now))
+			timeout_ms = 0;
 		if (epoll_wait(ep, &ev, 1, timeout_ms) > 0)
 			vtap_input(t, 256);
 	}
@@ -268,11 +450,44 @@ int main(int argc, char **argv)
 		       (unsigned long long)st.ipackets,
 		       (unsigned long long)st.ierrors,
 		       (unsigned long long)st.opackets);
+		for (int d = 0; impair && d < 2; d++) {
+			struct vshaper_stats ss;
+
+			if (vif_shaper_stats(vtap_ifp(t), d, &ss))
+				continue;
+			printf("impair %s: %llu frames, %llu lost, %llu "
+			       "duplicated, %llu reordered\n",
+			       d == VSHAPE_EGRESS ? "out" : "in",
+			       (unsigned long long)ss.enqueued,
+			       (unsigned long long)ss.dropped_loss,
+			       (unsigned long long)ss.duplicated,
+			       (unsigned long long)ss.reordered);
+		}
 	}
+	printf("tcp stats:");
+	vimage_stats_walk(vi, print_tcp_stat, NULL);
+	printf("\n");
 	if (ping && got_replies < count) {
-		printf("tap_node: FAIL %d of %d ping replies\n", got_replies, count);
+		printf("tap_node: FAIL %d of %d ping replies\n", got_replies,
+		       count);
 		return 1;
 	}
+	if (app && tcp_app_status(app) < 0) {
+		printf("tap_node: FAIL %s\n", tcp_app_why(app));
+		return 1;
+	}
+	if (tc.mode && tc.mode != TCP_APP_HTTP_SERVER &&
+	    (!app || !tcp_app_status(app))) {
+		char st[160] = "not started";
+
+		if (app)
+			tcp_app_describe(app, st, sizeof(st));
+		printf("tap_node: FAIL tcp unfinished after %.1f s (%s)\n",
+		       duration, st);
+		return 1;
+	}
+	tcp_app_destroy(app);
+	world_run(w);
 	printf("tap_node: ok (%d echoed)\n", echoed);
 	if (echo)
 		vsock_close(echo);
@@ -282,9 +497,16 @@ int main(int argc, char **argv)
 	world_destroy(w);
 	return 0;
 usage:
-	fprintf(stderr, "usage: tap_node --tap DEV --addr A/P [--gw G] "
-			"[--udp-echo PORT] [--ping DST --count N] "
-			"[--udp-send DST:PORT:TEXT] [--duration S] [--delay MS] "
-			"[--pcap FILE]\n");
+	fprintf(stderr,
+		"usage: tap_node --tap DEV --addr A/P [--gw G] "
+		"[--udp-echo PORT] [--ping DST --count N] "
+		"[--udp-send DST:PORT:TEXT] [--http-server PORT "
+		"[--conns N] | --sink PORT [--pause MS] | "
+		"--fetch HOST:PORT:PATH "
+		"--out FILE | --source HOST:PORT:NBYTES] [--duration S] "
+		"[--delay MS] [--pcap FILE] [--log LEVEL] "
+		"[--impair loss=PCT,dup=PCT,reorder=PCT,delay=MS,"
+		"jitter=MS]\n"
+		"       tap_node --pattern NBYTES\n");
 	return 2;
 }
