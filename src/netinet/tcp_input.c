@@ -78,9 +78,14 @@ static void tcp_established(struct tcpcb *tp)
 {
 	struct world *w = tp->vi->world;
 
-	tcp_set_state(tp, TCPS_ESTABLISHED);
+	int err;
+
+	/* A close or shutdown in SYN_RECEIVED waited for the handshake. */
+	tcp_set_state(tp, (tp->flags & TF_NEEDFIN) ? TCPS_FIN_WAIT_1
+						   : TCPS_ESTABLISHED);
 	tp->flags |= TF_WASCONN;
 	tp->last_rcv = w->now;
+	tcp_route(tp, &err);
 	tcp_mss_update(tp);
 	tp->cc.cwnd = 0;
 	tp->cc.ops->init(&tp->cc, tp->mss, w->now);
@@ -111,7 +116,8 @@ static void tcp_listen_input(struct tcpcb *lp, struct seg *s, struct pkt *p)
 	/* The accept queue full: drop the SYN (Linux does, the peer
 	 * retries). The SYN queue has its own bound. */
 	q0max = lp->lq->backlog < 256 ? 256 : lp->lq->backlog;
-	if (lp->lq->qlen >= lp->lq->backlog) {
+	/* Linux's sk_acceptq_is_full: more than backlog are waiting. */
+	if (lp->lq->qlen > lp->lq->backlog) {
 		ts->st.listen_overflows++;
 		ts->st.listen_drops++;
 		goto drop;
@@ -168,6 +174,11 @@ static void tcp_listen_input(struct tcpcb *lp, struct seg *s, struct pkt *p)
 	tp->flags |= TF_SYNQ;
 	list_insert_tail(&lp->lq->synq, &tp->qlink);
 	lp->lq->q0len++;
+	{
+		int err;
+
+		tcp_route(tp, &err);
+	}
 	tcp_mss_update(tp);
 	tcp_output(tp);
 drop:
@@ -269,7 +280,9 @@ static bool tcp_timewait_input(struct tcpcb *tp, struct seg *s, struct pkt *p)
 
 		if ((tp->flags & TF_RCVD_TS) && (s->th.opts & TCPO_TS))
 			newer = SEQ_GT(s->th.tsval, tp->ts_recent);
-		if (newer) {
+		/* Only a closed connection's TIME_WAIT gives way; one whose
+		 * socket is still open keeps its pcb. */
+		if (newer && !tp->so) {
 			ts->st.timewait_reused++;
 			tcp_pcb_free(tp);
 			return true;
@@ -390,6 +403,8 @@ static void tcp_enter_recovery(struct tcpcb *tp)
 	uint32_t len;
 
 	tp->flags |= TF_INRECOVERY;
+	/* "recover" is kept one past the highest sequence sent: an ACK
+	 * covers more than the RFC's recover when it reaches it. */
 	tp->snd_recover = tp->snd_max;
 	tp->rtt_start = 0; /* Karn: the timed segment may be resent */
 	tp->cc.ops->on_loss(&tp->cc, flight, tp->vi->world->now);
@@ -425,6 +440,7 @@ static bool tcp_ack(struct tcpcb *tp, struct seg *s, bool *gone)
 	uint32_t flight = tp->snd_max - tp->snd_una;
 	uint32_t acked;
 	uint32_t win = (uint32_t)s->th.win << tp->snd_scale;
+	int64_t sacked = 0;
 	bool fin_acked;
 
 	/* RFC 5961 5.2: acceptable ACKs lie in [snd_una - max_sndwnd,
@@ -440,11 +456,12 @@ static bool tcp_ack(struct tcpcb *tp, struct seg *s, bool *gone)
 	}
 	if ((tp->flags & TF_SACK_PERMIT) && (s->th.opts & TCPO_SACK) &&
 	    flight)
-		tcp_sb_update(&tp->sb, tp->snd_una, tp->snd_max, s->th.sack,
-			      s->th.nsack);
+		sacked = tcp_sb_update(&tp->sb, tp->snd_una, tp->snd_max,
+				       s->th.sack, s->th.nsack);
+	tp->probes_out = 0; /* the peer is alive */
 	if (tp->flags & TF_ECN) {
 		if ((s->flags & TCPF_ECE) && !(tp->flags & TF_INRECOVERY) &&
-		    SEQ_GT(ack, tp->snd_recover)) {
+		    SEQ_GEQ(ack, tp->snd_recover)) {
 			/* RFC 3168 6.1.2: react once per window. */
 			tp->cc.ops->on_loss(&tp->cc, flight, w->now);
 			tp->snd_recover = tp->snd_max;
@@ -458,7 +475,7 @@ static bool tcp_ack(struct tcpcb *tp, struct seg *s, bool *gone)
 		 * make any such ACK count (RFC 6675 2). */
 		bool dup = ack == tp->snd_una && s->len == 0 &&
 			   !(s->flags & (TCPF_SYN | TCPF_FIN)) && flight &&
-			   win == tp->snd_wnd;
+			   (win == tp->snd_wnd || sacked > 0);
 
 		if (!dup) {
 			tp->dupacks = 0;
@@ -476,8 +493,7 @@ static bool tcp_ack(struct tcpcb *tp, struct seg *s, bool *gone)
 		     ((tp->flags & TF_SACK_PERMIT) &&
 		      tcp_sb_is_lost(&tp->sb, tp->snd_una, tp->mss,
 				     DUPTHRESH))) &&
-		    (SEQ_GT(tp->snd_una, tp->snd_recover) ||
-		     tp->snd_recover == tp->iss)) {
+		    SEQ_GEQ(tp->snd_una, tp->snd_recover)) {
 			tcp_enter_recovery(tp);
 			return true;
 		}
@@ -538,10 +554,11 @@ static bool tcp_ack(struct tcpcb *tp, struct seg *s, bool *gone)
 	tp->snd_una = ack;
 	if (SEQ_LT(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
+	/* Drag "recover" along so that it never falls 2^31 behind. */
+	if (SEQ_GT(ack, tp->snd_recover))
+		tp->snd_recover = ack;
 	tcp_sndq_drop(tp, SEQ_GT(ack, tp->snd_end) ? tp->snd_end : ack);
 	tcp_sb_ack(&tp->sb, ack);
-	if (SEQ_GT(ack, tp->snd_recover) || tp->snd_recover == tp->iss)
-		tp->snd_recover = ack - 1; /* keeps "recover" below una */
 	/* Timers: all acknowledged stops the clock, else restart it. */
 	tp->rxtshift = 0;
 	if (ack == tp->snd_max)
@@ -632,8 +649,12 @@ static void tcp_rst_input(struct tcpcb *tp)
 		/* fall through */
 	case TCPS_FIN_WAIT_1:
 	case TCPS_FIN_WAIT_2:
+		/* Linux's tcp_reset: EPIPE once the peer had closed its
+		 * side (recv still says end of stream), else ECONNRESET. */
 		if (tp->so)
-			tp->so->error = -ECONNRESET;
+			tp->so->error = tp->state == TCPS_CLOSE_WAIT
+					    ? -EPIPE
+					    : -ECONNRESET;
 		tcp_close(tp);
 		return;
 	default:
@@ -655,8 +676,17 @@ static void tcp_do_segment(struct tcpcb *tp, struct seg *s, struct pkt *p)
 	tp->ic.segs_in++;
 	if (s->len)
 		tp->ic.data_segs_in++;
-	tp->last_rcv = w->now;
-	tp->keepcnt_sent = 0;
+
+	/* The peer resent its SYN: our SYN-ACK was lost. Answer it now
+	 * rather than with an ACK its SYN_SENT would drop (Linux's
+	 * tcp_check_req). */
+	if (tp->state == TCPS_SYN_RECEIVED &&
+	    (s->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN &&
+	    s->seq == tp->irs) {
+		tp->snd_nxt = tp->iss;
+		tcp_output(tp);
+		goto drop;
+	}
 
 	/* PAWS (RFC 7323 5.3). */
 	if ((tp->flags & TF_RCVD_TS) && (s->th.opts & TCPO_TS) &&
@@ -679,6 +709,10 @@ static void tcp_do_segment(struct tcpcb *tp, struct seg *s, struct pkt *p)
 			tcp_send_ack(tp);
 		goto drop;
 	}
+	/* An acceptable segment: the peer is alive (keepalive, user
+	 * timeout); spoofed out-of-window ones do not count. */
+	tp->last_rcv = w->now;
+	tp->keepcnt_sent = 0;
 	/* RFC 7323 4.3: remember the timestamp of the segment that
 	 * advances the left edge. */
 	if ((s->th.opts & TCPO_TS) && (tp->flags & TF_RCVD_TS) &&
@@ -757,7 +791,7 @@ static void tcp_do_segment(struct tcpcb *tp, struct seg *s, struct pkt *p)
 		if (tp->listener) {
 			struct tcpcb *lp = tp->listener;
 
-			if (lp->lq->qlen >= lp->lq->backlog) {
+			if (lp->lq->qlen > lp->lq->backlog) {
 				/* Accept queue full: ignore the ACK, the
 				 * SYN-ACK timer will try again (Linux). */
 				ts->st.listen_overflows++;
@@ -886,8 +920,8 @@ static void tcp_do_segment(struct tcpcb *tp, struct seg *s, struct pkt *p)
 	if ((tp->flags & TF_RCVFIN_OOO) && tp->rcv_fin_seq == tp->rcv_nxt &&
 	    !TCPS_HAVERCVDFIN(tp->state)) {
 		tp->flags &= ~TF_RCVFIN_OOO;
+		tp->flags |= TF_GOTFIN | TF_ACKNOW;
 		tp->rcv_nxt++;
-		tp->flags |= TF_ACKNOW;
 		switch (tp->state) {
 		case TCPS_SYN_RECEIVED:
 		case TCPS_ESTABLISHED:
@@ -907,9 +941,10 @@ static void tcp_do_segment(struct tcpcb *tp, struct seg *s, struct pkt *p)
 		tcp_wakeup(tp);
 	}
 	(void)ooo;
-	if (tp->flags & TF_ACKNOW || tp->snd_end != tp->snd_nxt ||
-	    (tp->flags & TF_NEEDFIN))
-		tcp_output(tp);
+	/* An ACK may have opened the window, ended or advanced recovery
+	 * (RFC 6675 5 (C): send while pipe < cwnd on every ACK), or we owe
+	 * one. */
+	tcp_output(tp);
 drop:
 	if (p)
 		pkt_free(w, p);
@@ -1022,12 +1057,16 @@ void tcp_ctlinput(struct vimage *vi, int err, uint16_t mtu,
 		return;
 	if (err == EMSGSIZE) {
 		/* Route MTU: clamp and resend at the smaller size. */
-		if (mtu >= 68 && mtu < tp->rt.mtu) {
+		if (mtu >= 68 && tp->rt_valid && mtu < tp->rt.mtu) {
+			uint16_t old = tp->mss;
+
+			/* The cached route carries the path MTU until the
+			 * routes change; the segment size stays within the
+			 * peer's MSS and TCP_MAXSEG too. */
 			tp->rt.mtu = mtu;
-			tp->mss = (uint16_t)(mtu - 40 -
-					     ((tp->flags & TF_RCVD_TS) ? 12 : 0));
-			tp->cc.mss = tp->mss;
-			tcp_retransmit_head(tp);
+			tcp_mss_update(tp);
+			if (tp->mss < old)
+				tcp_retransmit_head(tp);
 		}
 		return;
 	}
@@ -1062,8 +1101,9 @@ bool tcp_timer_rexmt(struct tcpcb *tp)
 		return tcp_drop(tp, tp->error ? tp->error : -ETIMEDOUT) !=
 		       NULL;
 	}
-	if (tp->snd_una == tp->snd_max)
-		return true; /* nothing outstanding after all */
+	if (tp->snd_una == tp->snd_max && tp->snd_end == tp->snd_nxt &&
+	    !((tp->flags & TF_NEEDFIN) && !(tp->flags & TF_SENTFIN)))
+		return true; /* nothing outstanding, nothing waiting */
 	tp->rxtshift++;
 	ts->st.rto_fired++;
 	if (TCPS_HAVEESTABLISHED(tp->state))
@@ -1081,6 +1121,18 @@ bool tcp_timer_rexmt(struct tcpcb *tp)
 	tp->snd_hint = NULL;
 	/* Resend with the backed-off timer. */
 	tcp_timer_set(tp, TT_REXMT, tcp_rto_ns(tp));
+	if (tp->snd_wnd == 0 && SEQ_LT(tp->snd_una, tp->snd_end) &&
+	    TCPS_HAVEESTABLISHED(tp->state)) {
+		/* The peer shrank its window to zero under data in flight:
+		 * resend the head anyway, as a probe (Linux does). */
+		uint32_t len = tp->snd_end - tp->snd_una;
+
+		if (len > tp->mss)
+			len = tp->mss;
+		if (tcp_output_seg(tp, tp->snd_una, len, true) == 0)
+			tp->snd_nxt = tp->snd_una + len;
+		return true;
+	}
 	tcp_output(tp);
 	return true;
 }
@@ -1090,12 +1142,29 @@ bool tcp_timer_persist(struct tcpcb *tp)
 	struct tcp_state *ts = vimage_tcp(tp->vi);
 	uint64_t t;
 
-	if (tp->snd_wnd || tp->snd_end == tp->snd_nxt) {
+	if (tp->snd_end == tp->snd_nxt && !(tp->flags & TF_NEEDFIN)) {
 		tp->persist_shift = 0;
-		tcp_output(tp);
 		return true;
 	}
+	if (tp->snd_wnd) {
+		/* A window too small for a segment, or TCP_CORK's 200 ms
+		 * ceiling: send what the window takes (RFC 1122 4.2.3.4's
+		 * override timer). */
+		tp->persist_shift = 0;
+		tp->flags |= TF_FORCE;
+		tcp_output(tp);
+		tp->flags &= ~TF_FORCE;
+		return true;
+	}
+	/* Zero window. Unanswered probes end the connection like
+	 * unanswered retransmissions (Linux's tcp_probe_timer); an orphan
+	 * gets a few probes even if answered. */
+	if (tp->probes_out >= ts->retries2 ||
+	    ((tp->flags & TF_ORPHAN) && tp->persist_shift >= 8)) {
+		return tcp_drop(tp, -ETIMEDOUT) != NULL;
+	}
 	ts->st.persist_probes++;
+	tp->probes_out++;
 	tcp_send_probe(tp);
 	if (tp->persist_shift < 16)
 		tp->persist_shift++;

@@ -149,6 +149,11 @@ static int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len,
 	r.seq = seq;
 	r.flags = flags;
 	if (flags & TCPF_SYN) {
+		/* RFC 3168 6.1.1: an ECN-setup SYN carries ECE and CWR, its
+		 * SYN-ACK ECE alone. */
+		if (tp->flags & TF_ECN)
+			r.flags |= (flags & TCPF_ACK) ? TCPF_ECE
+						      : TCPF_ECE | TCPF_CWR;
 		r.opts |= TCPO_MSS;
 		r.mss = tcp_mss_for_route(tp, rt);
 		if (tp->flags & TF_REQ_SCALE) {
@@ -239,9 +244,11 @@ static int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len,
 	o.df = true;
 	err = ip_output(tp->vi, p, &o);
 	if (err == -EMSGSIZE) {
-		/* The route's MTU shrank under us: take it next time. */
+		/* The route's MTU shrank under us: take it now. */
 		tp->rt_valid = false;
+		tcp_route(tp, &err);
 		tcp_mss_update(tp);
+		err = -EMSGSIZE;
 	}
 	return err;
 }
@@ -380,7 +387,9 @@ int tcp_output(struct tcpcb *tp)
 		if (!fin_ok)
 			flags &= (uint8_t)~TCPF_FIN;
 		if (len) {
-			if (len == maxseg)
+			/* A full segment, or the probe timer's override of
+			 * the rules below (RFC 1122 4.2.3.4). */
+			if (len == maxseg || (tp->flags & TF_FORCE))
 				sendit = true;
 			else if ((tp->flags & TF_CORK) && !fin_ok)
 				sendit = false; /* wait for a full segment */
@@ -418,18 +427,26 @@ int tcp_output(struct tcpcb *tp)
 				sendit = true;
 		}
 		if (!sendit) {
-			/* Zero window with data waiting and nothing to time
-			 * it: probe (RFC 9293 3.8.6.1). */
-			if (avail && tp->snd_wnd == 0 &&
-			    !tcp_timer_on(tp, TT_REXMT) &&
-			    !tcp_timer_on(tp, TT_PERSIST)) {
-				tp->persist_shift = 0;
-				tcp_timer_set(tp, TT_PERSIST, tcp_rto_ns(tp));
-			}
+			if (avail)
+				tcp_arm_probe(tp);
 			break;
 		}
-		if (tcp_xmit(tp, seq, len, flags, SEQ_LT(seq, tp->snd_max)))
-			break;
+		{
+			int err = tcp_xmit(tp, seq, len, flags,
+					   SEQ_LT(seq, tp->snd_max));
+
+			if (err == -EMSGSIZE && loops < 4)
+				continue; /* the MSS was just lowered */
+			if (err) {
+				/* Not sent (no route, no buffers): keep a
+				 * timer so that it is tried again. */
+				if (!tcp_timer_on(tp, TT_REXMT) &&
+				    !tcp_timer_on(tp, TT_PERSIST))
+					tcp_timer_set(tp, TT_REXMT,
+						      tcp_rto_ns(tp));
+				break;
+			}
+		}
 		{
 			uint32_t n = len + !!(flags & TCPF_SYN) +
 				     !!(flags & TCPF_FIN);
@@ -447,6 +464,22 @@ int tcp_output(struct tcpcb *tp)
 	}
 	(void)ts;
 	return 0;
+}
+
+void tcp_arm_probe(struct tcpcb *tp)
+{
+	uint64_t t;
+
+	if (tp->snd_max != tp->snd_una || tcp_timer_on(tp, TT_REXMT) ||
+	    tcp_timer_on(tp, TT_PERSIST) || !TCPS_HAVEESTABLISHED(tp->state))
+		return;
+	t = tcp_rto_ns(tp);
+	/* tcp(7): corked output waits at most 200 ms. */
+	if ((tp->flags & TF_CORK) && tp->snd_wnd && t > 200 * NSEC_PER_MSEC)
+		t = 200 * NSEC_PER_MSEC;
+	if (tp->snd_wnd == 0)
+		tp->persist_shift = 0;
+	tcp_timer_set(tp, TT_PERSIST, t);
 }
 
 int tcp_output_seg(struct tcpcb *tp, uint32_t seq, uint32_t len, bool rxt)

@@ -413,6 +413,9 @@ const struct ip_route *tcp_route(struct tcpcb *tp, int *err)
 		tp->rt.src = tp->laddr;
 	tp->rt_gen = (uint32_t)rs->changes;
 	tp->rt_valid = true;
+	/* The route's MTU may have changed (that bumps the generation). */
+	if (TCPS_HAVEESTABLISHED(tp->state))
+		tcp_mss_update(tp);
 	return &tp->rt;
 }
 
@@ -428,11 +431,9 @@ uint16_t tcp_mss_for_route(const struct tcpcb *tp, const struct ip_route *rt)
 
 void tcp_mss_update(struct tcpcb *tp)
 {
-	const struct ip_route *rt;
+	const struct ip_route *rt = tp->rt_valid ? &tp->rt : NULL;
 	uint32_t mss;
-	int err;
 
-	rt = tcp_route(tp, &err);
 	mss = tcp_mss_for_route(tp, rt);
 	if (tp->peer_mss && tp->peer_mss < mss)
 		mss = tp->peer_mss;
@@ -566,7 +567,9 @@ struct tcpcb *tcp_close(struct tcpcb *tp)
 		return NULL;
 	}
 	/* The socket keeps its port (ltab) until it is closed, as a BSD
-	 * socket stays bound; unread data stays readable. */
+	 * socket stays bound; unread data stays readable. Both directions
+	 * are shut, as Linux's tcp_done says (poll: POLLHUP|POLLIN). */
+	tp->so->shut_rd = tp->so->shut_wr = true;
 	tcp_wakeup(tp);
 	return tp;
 }
@@ -585,6 +588,12 @@ void tcp_enter_time_wait(struct tcpcb *tp)
 	struct tcp_state *ts = vimage_tcp(tp->vi);
 
 	tcp_set_state(tp, TCPS_TIME_WAIT);
+	/* TIME_WAIT is not an orphan (Linux counts it apart): a close
+	 * stays graceful however many connections wait here. */
+	if (tp->flags & TF_ORPHAN) {
+		tp->flags &= ~TF_ORPHAN;
+		ts->orphans--;
+	}
 	for (int i = 0; i < TT_COUNT; i++)
 		tp->tt[i] = 0;
 	pktq_purge(tp->vi->world, &tp->sndq);

@@ -67,12 +67,26 @@ static void tcp_set_opts_flags(struct tcpcb *tp)
 		tp->flags |= TF_SACK_REQ;
 }
 
+/* Unaccepted connections are reset and embryonic ones forgotten (Linux's
+ * inet_csk_listen_stop); the pcb goes back to CLOSED, still bound. */
+static void tcp_stop_listening(struct tcpcb *tp)
+{
+	struct list *l, *tmp;
+
+	list_for_each_safe(l, tmp, &tp->lq->acceptq)
+	    tcp_drop(container_of(l, struct tcpcb, qlink), 0);
+	list_for_each_safe(l, tmp, &tp->lq->synq)
+	    tcp_pcb_free(container_of(l, struct tcpcb, qlink));
+	free(tp->lq);
+	tp->lq = NULL;
+	tcp_set_state(tp, TCPS_CLOSED);
+}
+
 /* Close: abort or let the connection finish as an orphan. */
 static void tcp_detach(struct vsocket *so)
 {
 	struct tcpcb *tp = sotp(so);
 	struct tcp_state *ts;
-	struct list *l, *tmp;
 
 	if (!tp)
 		return;
@@ -84,18 +98,13 @@ static void tcp_detach(struct vsocket *so)
 		return;
 	}
 	if (tp->state == TCPS_LISTEN) {
-		/* Unaccepted connections are reset (Linux). */
-		list_for_each_safe(l, tmp, &tp->lq->acceptq)
-		    tcp_drop(container_of(l, struct tcpcb, qlink), 0);
+		tcp_stop_listening(tp);
 		tcp_pcb_free(tp);
 		return;
 	}
 	if (tp->state < TCPS_SYN_RECEIVED || tp->state == TCPS_TIME_WAIT) {
-		if (tp->state == TCPS_TIME_WAIT) {
-			tp->flags |= TF_ORPHAN;
-			ts->orphans++;
-			return; /* TIME_WAIT runs its course */
-		}
+		if (tp->state == TCPS_TIME_WAIT)
+			return; /* TIME_WAIT runs its course (not an orphan) */
 		tcp_pcb_free(tp);
 		return;
 	}
@@ -110,6 +119,10 @@ static void tcp_detach(struct vsocket *so)
 	ts->orphans++;
 	switch (tp->state) {
 	case TCPS_SYN_RECEIVED:
+		/* The FIN follows once our SYN is acknowledged
+		 * (tcp_established moves to FIN_WAIT_1). */
+		tp->flags |= TF_NEEDFIN;
+		return;
 	case TCPS_ESTABLISHED:
 		tp->flags |= TF_NEEDFIN;
 		tcp_set_state(tp, TCPS_FIN_WAIT_1);
@@ -169,8 +182,9 @@ static int tcp_listen(struct vsocket *so, int backlog)
 	struct vaddr any = vaddr_v4(0);
 	int err;
 
-	if (!tp || (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN))
-		return -EINVAL;
+	if (!tp || (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN) ||
+	    (tp->flags & TF_WASCONN))
+		return -EINVAL; /* Linux: only a fresh socket listens */
 	if (tp->state == TCPS_LISTEN) {
 		tp->lq->backlog = (uint32_t)backlog; /* re-listen */
 		return 0;
@@ -243,6 +257,27 @@ static int tcp_accept(struct vsocket *so, struct vsocket *nso)
 	return 0;
 }
 
+/* What a new connection must not inherit from an earlier attempt on the
+ * same socket (Linux's tcp_connect_init starts afresh). */
+static void tcp_fresh(struct tcpcb *tp)
+{
+	struct tcp_state *ts = vimage_tcp(tp->vi);
+
+	tp->flags &= TF_NODELAY | TF_CORK;
+	tp->snd_wnd = tp->max_sndwnd = 0;
+	tp->rxtshift = tp->dupacks = tp->persist_shift = tp->probes_out = 0;
+	tp->keepcnt_sent = 0;
+	tp->srtt_us = tp->rttvar_us = tp->min_rtt_us = tp->last_rtt_us = 0;
+	tp->rto_us = (uint32_t)ts->rto_init_ms * 1000;
+	tp->rtt_start = 0;
+	tp->ts_recent = 0;
+	tp->cc.cwnd = tp->cc.ssthresh = 0;
+	tp->rt_valid = false;
+	tp->peer_mss = (uint16_t)ts->mssdflt;
+	tp->error = 0;
+	memset(&tp->ic, 0, sizeof(tp->ic));
+}
+
 static int tcp_connect(struct vsocket *so, const struct vaddr *a,
 		       uint16_t port)
 {
@@ -272,6 +307,8 @@ static int tcp_connect(struct vsocket *so, const struct vaddr *a,
 	}
 	if (tp->flags & TF_WASCONN)
 		return -EISCONN; /* a used connection is not reused */
+	tcp_fresh(tp);
+	so->shut_rd = so->shut_wr = false;
 	if (port == 0)
 		return -ECONNREFUSED; /* Linux: nothing listens on port 0 */
 	if (faddr == 0)
@@ -337,14 +374,40 @@ static int tcp_connect(struct vsocket *so, const struct vaddr *a,
 static int tcp_disconnect(struct vsocket *so)
 {
 	/* connect(AF_UNSPEC) on a stream socket: Linux aborts the
-	 * connection (tcp_disconnect). */
+	 * connection (tcp_disconnect) and leaves the socket as new, still
+	 * bound if the user bound it, so that it can connect again. */
 	struct tcpcb *tp = sotp(so);
+	struct world *w = so->vi->world;
 
 	if (!tp)
 		return 0;
-	if (tp->state == TCPS_LISTEN || tp->state == TCPS_CLOSED)
-		return 0;
-	tcp_drop(tp, 0);
+	if (tp->state == TCPS_LISTEN) {
+		tcp_stop_listening(tp);
+		so->options &= ~SOF_LISTENING;
+	} else if (tp->state != TCPS_CLOSED) {
+		tcp_drop(tp, 0);
+	}
+	tcp_hash_remove(tp);
+	if (!so->port_locked) {
+		tcp_lhash_remove(tp);
+		tp->lport = 0;
+		so->lport = 0;
+		so->bound = false;
+	}
+	if (!so->addr_locked) {
+		tp->laddr = 0;
+		so->laddr = vaddr_v4(0);
+	}
+	tp->faddr = 0;
+	tp->fport = 0;
+	so->faddr = vaddr_v4(0);
+	so->fport = 0;
+	so->connected = false;
+	so->shut_rd = so->shut_wr = false;
+	so->error = 0;
+	pktq_purge(w, &tp->rcvq);
+	tp->rcvq_off = 0;
+	tcp_fresh(tp);
 	return 0;
 }
 
@@ -418,10 +481,9 @@ static ssize_t tcp_send(struct vsocket *so, const void *buf, size_t len,
 	case TCPS_SYN_SENT:
 	case TCPS_SYN_RECEIVED:
 		return -EAGAIN; /* Linux waits for the connection */
-	case TCPS_CLOSED:
-	case TCPS_LISTEN:
-		return (tp->flags & TF_WASCONN) ? -EPIPE : -ENOTCONN;
 	default:
+		/* Linux's sk_stream_wait_connect: EPIPE in any state that
+		 * is not connecting, even a socket never connected. */
 		return -EPIPE;
 	}
 	if (so->shut_wr || (tp->flags & TF_NEEDFIN))
@@ -470,6 +532,10 @@ static ssize_t tcp_recv(struct vsocket *so, void *buf, size_t len, int flags)
 		return -ENOTCONN;
 	avail = tp->rcvq.bytes - tp->rcvq_off;
 	if (!avail) {
+		/* Linux's order: the peer's FIN, then a pending error, then
+		 * a shut read side, then "not connected". */
+		if (tp->flags & TF_GOTFIN)
+			return 0;
 		if (so->error) {
 			err = so->error;
 			so->error = 0;
@@ -535,9 +601,12 @@ static int tcp_shutdown(struct vsocket *so, int how)
 		return -ENOTCONN;
 	case TCPS_LISTEN:
 		if (how == SHUT_WR)
-			return -ENOTCONN;
-		/* Shutting down reading stops listening (Linux). */
-		so->shut_rd = true;
+			return 0; /* Linux: a no-op on a listener */
+		/* Shutting down reading stops listening (Linux's
+		 * tcp_disconnect): queued connections are reset, new SYNs
+		 * refused, accept says EINVAL; the port stays bound. */
+		tcp_stop_listening(tp);
+		so->options &= ~SOF_LISTENING;
 		so_wakeup(so);
 		return 0;
 	case TCPS_SYN_SENT:
@@ -553,8 +622,10 @@ static int tcp_shutdown(struct vsocket *so, int how)
 		so->shut_rd = true;
 	if (how != SHUT_RD && !so->shut_wr) {
 		so->shut_wr = true;
-		if (tp->state == TCPS_ESTABLISHED ||
-		    tp->state == TCPS_SYN_RECEIVED) {
+		if (tp->state == TCPS_SYN_RECEIVED) {
+			/* FIN_WAIT_1 once our SYN is acknowledged. */
+			tp->flags |= TF_NEEDFIN;
+		} else if (tp->state == TCPS_ESTABLISHED) {
 			tp->flags |= TF_NEEDFIN;
 			tcp_set_state(tp, TCPS_FIN_WAIT_1);
 		} else if (tp->state == TCPS_CLOSE_WAIT) {
@@ -579,7 +650,7 @@ static unsigned tcp_poll(struct vsocket *so)
 		return ev | POLLHUP | POLLIN | POLLOUT;
 	if (tp->state == TCPS_LISTEN) {
 		if (tp->lq->qlen)
-			ev |= POLLIN;
+			ev |= POLLIN | POLLRDNORM;
 		return ev;
 	}
 	avail = tp->rcvq.bytes - tp->rcvq_off;
@@ -600,6 +671,10 @@ static unsigned tcp_poll(struct vsocket *so)
 		    tp->sndq.bytes + tp->sndbuf / 3 <= tp->sndbuf)
 			ev |= POLLOUT;
 	}
+	if (ev & POLLIN)
+		ev |= POLLRDNORM;
+	if (ev & POLLOUT)
+		ev |= POLLWRNORM;
 	return ev;
 }
 

@@ -78,6 +78,8 @@ enum tcp_timer_id {
 #define TF_SYNQ 0x400000    /* on the listener's SYN queue (else accept q) */
 #define TF_RCVFIN_OOO 0x800000 /* a FIN is waiting above a hole */
 #define TF_WASCONN 0x1000000 /* reached ESTABLISHED once */
+#define TF_FORCE 0x2000000   /* probe timer: send window-limited data */
+#define TF_GOTFIN 0x4000000  /* the peer's FIN was taken (Linux SOCK_DONE) */
 
 /* A listener: SYN queue (embryonic) and accept queue (complete). */
 struct tcp_lq {
@@ -113,7 +115,8 @@ struct tcpcb {
 	bool in_lhash, in_hash;
 	uint8_t quickacks;     /* segments still to ACK at once */
 	bool rcvbuf_locked, sndbuf_locked;
-	uint8_t persist_shift;
+	uint8_t persist_shift; /* probe backoff */
+	uint8_t probes_out;    /* probes without any ACK in answer */
 	uint32_t flags;
 
 	/* Send sequence space (RFC 9293 3.3.1). snd_max is the highest
@@ -263,7 +266,12 @@ const struct ip_route *tcp_route(struct tcpcb *tp, int *err);
 /* MSS we announce on a route, and the effective SMSS once the peer's is
  * known (RFC 9293 3.7.1, RFC 6691: without IP/TCP options). */
 uint16_t tcp_mss_for_route(const struct tcpcb *tp, const struct ip_route *rt);
+/* Recompute SMSS from the route (cached), the peer's MSS and TCP_MAXSEG. */
 void tcp_mss_update(struct tcpcb *tp);
+/* Arm the probe timer (zero-window probe, or the RFC 1122 4.2.3.4 override
+ * that sends window- or cork-limited data) when data waits and nothing is
+ * in flight to clock it. */
+void tcp_arm_probe(struct tcpcb *tp);
 /* Move to a new state (counts, TIME_WAIT/orphan bookkeeping). */
 void tcp_set_state(struct tcpcb *tp, enum tcp_fsm s);
 /* Tear down: error to the socket (if any), state CLOSED; frees an orphan

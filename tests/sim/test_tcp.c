@@ -265,7 +265,7 @@ TEST(tcp_connect_errors)
 	CHECK(vsock_poll(so) & POLLERR);
 	CHECK_EQ(vsock_getsockopt(so, SOL_SOCKET, SO_ERROR, &err, &el), 0);
 	CHECK(err == ETIMEDOUT || err == EHOSTUNREACH);
-	CHECK_EQ(vsock_sendto(so, "x", 1, 0, NULL, 0), -ENOTCONN);
+	CHECK_EQ(vsock_sendto(so, "x", 1, 0, NULL, 0), -EPIPE); /* as Linux */
 	vsock_close(so);
 	CHECK_EQ(simnet_free(sn), 0);
 }
