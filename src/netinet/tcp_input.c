@@ -477,6 +477,13 @@ static bool tcp_ack(struct tcpcb *tp, struct seg *s, bool *gone)
 			   !(s->flags & (TCPF_SYN | TCPF_FIN)) && flight &&
 			   (win == tp->snd_wnd || sacked > 0);
 
+		/* With SACK, only news counts (as Linux counts SACKed
+		 * segments): an ACK that SACKs nothing new is what a
+		 * duplicated segment draws, not a sign of loss. */
+		if ((tp->flags & TF_SACK_PERMIT) && sacked <= 0 &&
+		    (s->th.opts & TCPO_SACK))
+			dup = false;
+
 		if (!dup) {
 			tp->dupacks = 0;
 			return true;
