@@ -43,7 +43,7 @@ int vaddr_parse_prefix(const char *s, struct vaddr *out, unsigned *plen);
 char *vaddr_format(const struct vaddr *a, char *buf, size_t len);
 
 /* ---- interfaces --------------------------------------------------------- */
-enum vif_type { VIF_LOOPBACK = 1, VIF_VE = 2, VIF_EXT = 3 };
+enum vif_type { VIF_LOOPBACK = 1, VIF_VE = 2, VIF_EXT = 3, VIF_BRIDGE = 4 };
 
 /* Flags, with Linux's IFF_* values so that they pass through unchanged. */
 #define VIFF_UP 0x1
@@ -112,6 +112,112 @@ int vif_ext_create(struct vimage *vi, const char *name,
 /* Queue a received frame (copied); processed by the next world_run.
  * -EMSGSIZE for frames longer than MTU + header, counted in ierrors. */
 int vif_ext_input(struct ifnet *ifp, const uint8_t *frame, size_t len);
+
+/* ---- bridges ---------------------------------------------------------------
+ * A learning Ethernet bridge (802.1D without spanning tree), as Linux's
+ * bridge or FreeBSD's if_bridge. The bridge is itself an interface: give it
+ * addresses and its stack talks through its ports. A port is a ve or ext
+ * interface of the bridge's vimage; while enslaved, every frame it receives
+ * goes to the bridge and its own stack sees none (as on Linux). A port
+ * that is down neither receives nor sends; a bridge that is down forwards
+ * nothing.
+ *
+ * The bridge learns source addresses per port (never multicast sources:
+ * such frames are dropped and counted), forwards known unicast out of its
+ * one port (never back out of the port it came in on), and floods unknown
+ * unicast, broadcast and multicast to every other up port. Frames for the
+ * bridge's own address, broadcast and multicast also go up its stack.
+ * Learned entries age out after the aging time (300 s by default, as
+ * Linux) and the table is bounded (8192 entries by default): when it is
+ * full, new stations are not learned (their frames are flooded) and the
+ * refusal is counted.
+ *
+ * Loops: there is no STP. A frame carries the number of bridges that
+ * forwarded it; one that has crossed VIF_BRIDGE_HOP_LIMIT bridges is
+ * dropped (hop_drops), so a loop runs dry after that many turns. Each
+ * bridge also floods at most VIF_BRIDGE_FLOOD_BURST frames at one instant
+ * and VIF_BRIDGE_FLOOD_RATE per second of virtual time (flood_limited),
+ * which bounds the storm of a meshed loop, whose copies multiply at every
+ * turn. Destroying a port, or moving it to another vimage, removes it from
+ * its bridge; destroying or moving a bridge releases its ports, which
+ * become ordinary interfaces again. */
+#define VIF_BRIDGE_HOP_LIMIT 32
+#define VIF_BRIDGE_FLOOD_BURST 4096
+#define VIF_BRIDGE_FLOOD_RATE 1000000 /* floods per second */
+#define VIF_BRIDGE_AGING_DEFAULT 300000000000ull /* ns */
+#define VIF_BRIDGE_AGING_MAX 1000000000000000ull /* 10^6 s, as Linux */
+#define VIF_BRIDGE_FDB_DEFAULT 8192
+#define VIF_BRIDGE_FDB_MAX (1u << 20)
+
+struct vif_bridge_stats {
+	uint64_t learned;        /* entries created */
+	uint64_t moved;          /* stations seen on another port */
+	uint64_t fdb_full;       /* stations not learned: table full */
+	uint64_t bad_src;        /* dropped: multicast/broadcast source */
+	uint64_t forwarded;      /* known unicast sent out of one port */
+	uint64_t flooded;        /* frames flooded (not counting copies) */
+	uint64_t local;          /* frames passed up the bridge's stack */
+	uint64_t filtered;       /* dropped: destination on the ingress port */
+	uint64_t hop_drops;      /* dropped by the hop limit */
+	uint64_t flood_limited;  /* dropped by the flood rate limit */
+	uint64_t down_drops;     /* dropped: bridge down */
+	uint64_t fdb_entries;    /* learned entries now (including expired
+				  * ones not yet collected) */
+};
+
+/* Per port, counted by the bridge; the port's own vif_stats count every
+ * frame it receives and sends as usual. */
+struct vif_bridge_port_stats {
+	uint64_t rx;      /* frames taken from the port */
+	uint64_t tx;      /* frames the bridge sent out of it */
+	uint64_t flooded; /* of tx: flood copies */
+	uint64_t drops;   /* frames from the port the bridge dropped */
+};
+
+struct vif_bridge_fdb_entry {
+	uint8_t mac[6];
+	unsigned port;   /* the port's ifindex; the bridge's own for local */
+	uint64_t age_ns; /* since last seen; 0 for local */
+	bool is_local;   /* the bridge's own address */
+};
+
+/* Create a bridge in vi (name NULL picks "brN"). Down, no ports, a MAC of
+ * its own. -EINVAL/-EEXIST for names as every interface. */
+int vif_bridge_create(struct vimage *vi, const char *name, struct ifnet **out);
+/* Enslave port. -EINVAL: br is not a bridge, or port is not a ve or ext
+ * interface (a bridge, lo0); -EXDEV: port is in another vimage; -EBUSY:
+ * port already belongs to a bridge (this one included); -ENOMEM. */
+int vif_bridge_add_port(struct ifnet *br, struct ifnet *port);
+/* Release port (its learned entries go). -EINVAL: br is not a bridge;
+ * -ENOENT: port is not one of br's. */
+int vif_bridge_del_port(struct ifnet *br, struct ifnet *port);
+/* The bridge ifp is a port of, or NULL. */
+struct ifnet *vif_bridge_port_of(const struct ifnet *ifp);
+/* Visit br's ports in the order they were added; stop when fn returns
+ * non-zero (which is returned). -EINVAL if br is not a bridge. */
+int vif_bridge_port_walk(struct ifnet *br,
+			 int (*fn)(void *ctx, struct ifnet *port), void *ctx);
+/* Aging time in ns: 1 ns .. VIF_BRIDGE_AGING_MAX, else -EINVAL. Entries
+ * older than the new time expire at once. */
+int vif_bridge_set_aging(struct ifnet *br, uint64_t ns);
+int vif_bridge_get_aging(const struct ifnet *br, uint64_t *ns);
+/* Bound of the learned table: 1 .. VIF_BRIDGE_FDB_MAX, else -EINVAL.
+ * Lowering it below the current count evicts nothing; learning resumes
+ * when entries age out. */
+int vif_bridge_set_fdb_max(struct ifnet *br, unsigned max);
+/* Visit the table: the bridge's own address (is_local), then the live
+ * learned entries in no particular order. Stops when fn returns non-zero
+ * (which is returned). -EINVAL if br is not a bridge. */
+int vif_bridge_fdb_walk(struct ifnet *br,
+			int (*fn)(void *ctx, const struct vif_bridge_fdb_entry *e),
+			void *ctx);
+/* Forget the learned entries of one port (port NULL: all). -EINVAL if br
+ * is not a bridge, -ENOENT if port is not one of its ports. */
+int vif_bridge_fdb_flush(struct ifnet *br, struct ifnet *port);
+int vif_bridge_stats(const struct ifnet *br, struct vif_bridge_stats *st);
+/* -EINVAL if port is not a bridge port. */
+int vif_bridge_port_stats(const struct ifnet *port,
+			  struct vif_bridge_port_stats *st);
 
 /* ---- capture ------------------------------------------------------------ */
 /* Write a pcap stream of every frame the interface sends or receives to

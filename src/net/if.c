@@ -314,6 +314,8 @@ static void if_free(struct ifnet *ifp)
 {
 	struct world *w = ifp->vi->world;
 
+	if (unlikely(ifp->brport || ifp->bridge))
+		bridge_ifdetach(ifp);
 	if_detach_from_vimage(ifp);
 	if_unlink(ifp);
 	shaper_detach(ifp);
@@ -430,6 +432,8 @@ static int if_move(struct ifnet *ifp, struct vimage *to, const char *name)
 	if (vif_lookup(to, name))
 		return -EEXIST;
 	strcpy(keep, name);
+	if (ifp->brport || ifp->bridge)
+		bridge_ifdetach(ifp);
 	vif_set_up(ifp, false);
 	world_purge_rx(from->world, ifp); /* frames in flight die with the move */
 	shaper_flush(ifp);
@@ -543,6 +547,10 @@ void if_input_unshaped(struct ifnet *ifp, struct pkt *p)
 	ifp->st.ibytes += p->len;
 	if (unlikely(ifp->cap != NULL))
 		if_capture_frame(ifp, p);
+	if (unlikely(ifp->brport != NULL)) {
+		bridge_input(ifp, p);
+		return;
+	}
 	ether_input(ifp, p);
 }
 

@@ -56,6 +56,10 @@ struct ifnet {
 	/* Traffic shapers by direction (VSHAPE_EGRESS, VSHAPE_INGRESS),
 	 * allocated only when set: NULL costs the data path one branch. */
 	struct shaper *shaper[2];
+	/* Bridges (bridge.c): the bridge's state on a bridge interface, the
+	 * port's on an enslaved one; NULL costs the data path one branch. */
+	struct bridge *bridge;
+	struct bridge_port *brport;
 };
 
 struct if_state {
@@ -104,6 +108,18 @@ void shaper_flush(struct ifnet *ifp);
 void shaper_detach(struct ifnet *ifp);
 /* The receive path after the ingress shaper. */
 void if_input_unshaped(struct ifnet *ifp, struct pkt *p);
+
+/* Bridges (bridge.c). Frames a bridge forwarded carry the count in these
+ * flag bits (routing clears them: ip_input keeps only checksum flags). */
+#define PKT_BR_HOPS_SHIFT 24
+#define PKT_BR_HOPS_MASK (0xffu << PKT_BR_HOPS_SHIFT)
+struct bridge;
+struct bridge_port;
+/* A frame received on a bridge port (after its counters and capture). */
+void bridge_input(struct ifnet *port, struct pkt *p);
+/* ifp leaves its vimage (destroyed or moved): a port leaves its bridge,
+ * a bridge releases its ports. */
+void bridge_ifdetach(struct ifnet *ifp);
 
 /* Ethernet (ether.c) */
 void ether_input(struct ifnet *ifp, struct pkt *p);

@@ -59,6 +59,14 @@ static void shape(struct ifnet *ifp, const struct cell *c)
 	REQUIRE(vif_shaper_set(ifp, VSHAPE_EGRESS, &p) == 0);
 }
 
+static int print_stat(void *ctx, const char *name, uint64_t v)
+{
+	(void)ctx;
+	if (v && strncmp(name, "tcp.", 4) == 0)
+		printf(" %s=%llu", name + 4, (unsigned long long)v);
+	return 0;
+}
+
 /* Run one cell; returns goodput in Mbit/s (virtual time), < 0 on
  * failure. */
 static double run_cell(const struct cell *c, uint64_t seed, uint64_t *bytes)
@@ -86,6 +94,11 @@ static double run_cell(const struct cell *c, uint64_t seed, uint64_t *bytes)
 	} else if (x.end_ns > x.start_ns) {
 		mbps = (double)x.rcvd * 8 / ((double)(x.end_ns - x.start_ns) /
 					     1e9) / 1e6;
+	}
+	if (getenv("TCP_GRID_STATS")) {
+		/* Debugging aid: the sender's TCP counters for this cell. */
+		vimage_stats_walk(sn->node[0], print_stat, NULL);
+		printf("\n");
 	}
 	tcpx_close(&x);
 	/* TIME_WAIT and the last timers run out; then nothing is left. */
