@@ -129,6 +129,10 @@ static bool tcpx_pump(struct tcpx *x)
 		}
 		x->hash_rx = tcpx_fnv(x->hash_rx, buf, (size_t)n);
 		x->rcvd += (uint64_t)n;
+		if (!x->mid_ns && x->rcvd * 2 >= x->total) {
+			x->mid_ns = world_now(x->sn->w);
+			x->mid_bytes = x->rcvd;
+		}
 		moved = true;
 	}
 	if (x->cli_closed && !x->cli_eof) {

@@ -33,6 +33,7 @@ struct tcpx {
 	uint64_t hash_tx, hash_rx;
 	uint64_t seed;
 	uint64_t start_ns, end_ns; /* first SYN to the last byte read */
+	uint64_t mid_ns, mid_bytes; /* when half the bytes had been read */
 	bool cli_closed, srv_eof, srv_closed, cli_eof, failed;
 	int err;
 	size_t chunk; /* bytes per send call */
