@@ -42,7 +42,9 @@ ping_rtt_chain_us netns_chain.sh  us
 tcp_gbps_mtu1500        netns_tcp.sh Gbit/s
 tcp_gbps_mtu65535       netns_tcp.sh Gbit/s
 tcp_conn_per_s          netns_tcp.sh conn/s
-tcp_bytes_per_idle_conn netns_tcp.sh B'
+tcp_bytes_per_idle_conn netns_tcp.sh B
+bridge_mpps_64          netns_bridge.sh Mpps
+bridge_gbps_1500        netns_bridge.sh Gbit/s'
 
 TMP=$(mktemp -d /tmp/vbench.$$.XXXXXX) || exit 1
 trap 'rm -rf "$TMP"' EXIT
