@@ -36,9 +36,9 @@ BA := build/asan
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all check test unit sim asan fuzz-smoke interop nm-check bench demo clean format
+.PHONY: all check test unit sim asan fuzz-smoke interop nm-check bench demo clean format system
 all: $(B)/libvimage.a $(B)/libvimage-host.a $(B)/tests/unit $(B)/tests/sim \
-     $(B)/interop/tap_node $(B)/demo $(B)/bench/bench
+     $(B)/interop/tap_node $(B)/demo $(B)/bench/bench $(B)/vimaged $(B)/vimage
 
 # --- objects ---------------------------------------------------------------
 $(B)/obj/%.o: %.c
@@ -93,6 +93,36 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 $(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(wildcard src/*/*.h include/vimage/*.h)
 	@mkdir -p $(dir $@)
 	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -no-pie -o $@ $< $(CORE_SRCS) -lm
+
+# --- vimaged and vimage(8) -------------------------------------------------
+# The control protocol (src/ctl) is a small library both sides link; the
+# unit tests and the fuzz harness link it too.
+CTL_SRCS     := $(sort $(wildcard src/ctl/*.c))
+DAEMON_SRCS  := $(sort $(wildcard src/daemon/*.c))
+CMD_SRCS     := $(sort $(wildcard src/cmd/*.c))
+$(B)/libvimage-ctl.a: $(call obj,$(B),$(CTL_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BA)/ctl-asan.a: $(call obj,$(BA),$(CTL_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/vimaged: $(call obj,$(B),$(DAEMON_SRCS)) $(B)/libvimage-ctl.a $(B)/libvimage.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+$(B)/vimage: $(call obj,$(B),$(CMD_SRCS)) $(B)/libvimage-ctl.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(B)/tests/unit: $(B)/libvimage-ctl.a
+$(BA)/tests/unit: $(BA)/ctl-asan.a
+
+$(B)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(CTL_SRCS) include/vimage/ctl.h
+	@mkdir -p $(dir $@)
+	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -no-pie -o $@ $< $(CTL_SRCS)
+
+system: $(B)/vimaged $(B)/vimage
+	tests/system/run.sh
 
 # --- bench and demo --------------------------------------------------------
 $(B)/bench/bench: $(call obj,$(B),$(BENCH_SRCS)) $(B)/libvimage.a

@@ -47,6 +47,7 @@ stage asan-sim env TEST_SUITE=asan-sim TCP_GRID_DIV=10 TCP_SCALE_DIV=10 \
 	build/asan/tests/sim
 stage fuzz-smoke tests/fuzz/smoke.sh build/fuzz
 stage interop tests/interop/run.sh build/interop/tap_node
+stage system tests/system/run.sh
 
 echo
 if [ ${#failed_stages[@]} -gt 0 ]; then

@@ -71,5 +71,7 @@ void vsock_set_notify(struct vsocket *so,
 		      void (*fn)(void *ctx, struct vsocket *so, unsigned events),
 		      void *ctx);
 struct vimage *vsock_vimage(const struct vsocket *so);
+/* The number of open sockets of a vimage (for statistics). */
+unsigned vsock_count(const struct vimage *vi);
 
 #endif

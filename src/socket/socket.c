@@ -299,6 +299,11 @@ struct vimage *vsock_vimage(const struct vsocket *so)
 	return so->vi;
 }
 
+unsigned vsock_count(const struct vimage *vi)
+{
+	return vimage_socket(vi)->count;
+}
+
 /* ---- addresses ----------------------------------------------------------- */
 int vsock_bind(struct vsocket *so, const struct sockaddr *addr, socklen_t len)
 {
