@@ -249,3 +249,29 @@ int vif_addr_walk(struct ifnet *ifp,
 	}
 	return 0;
 }
+
+int inet_pick_port(struct rng *rng, const struct ephemeral_pick *ep,
+		   uint32_t laddr, uint32_t faddr, uint16_t fport,
+		   uint16_t *out)
+{
+	int64_t lo = ep->lo < ep->hi ? ep->lo : ep->hi;
+	int64_t hi = ep->lo < ep->hi ? ep->hi : ep->lo;
+	uint32_t num = (uint32_t)(hi - lo + 1);
+	uint32_t offset = (uint32_t)(mix64(ep->key ^
+					   mix64((uint64_t)laddr << 32 | faddr) ^
+					   fport) >>
+				     32);
+
+	for (uint32_t i = 0; i < num; i++) {
+		uint16_t port =
+		    (uint16_t)(lo + (offset + *ep->counter + i) % num);
+
+		if (!ep->busy(ep->ctx, port)) {
+			*ep->counter += i + 1 + (uint32_t)rng_below(rng, ep->step);
+			*out = port;
+			return 0;
+		}
+	}
+	*ep->counter += num;
+	return -1;
+}

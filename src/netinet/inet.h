@@ -173,6 +173,24 @@ void icmp_input(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
 void icmp_error(struct vimage *vi, const struct pkt *p, uint8_t type,
 		uint8_t code, uint16_t mtu);
 
+/* ---- ephemeral ports (in.c) ------------------------------------------------
+ * RFC 6056 algorithm 3: offset = F(laddr, faddr, fport, key), then try
+ * lo + (offset + *counter + i) % num, moving the counter past every port
+ * tried plus a random step below `step` (algorithm 5), so that successive
+ * choices are not consecutive. busy(ctx, port) says whether a port is
+ * taken. 0 and the port in *out, or -1 when the range is used up. */
+struct ephemeral_pick {
+	int64_t lo, hi;   /* the range, either order */
+	uint64_t key;     /* the vimage's secret */
+	uint32_t *counter;
+	uint32_t step;
+	bool (*busy)(void *ctx, uint16_t port);
+	void *ctx;
+};
+int inet_pick_port(struct rng *rng, const struct ephemeral_pick *ep,
+		   uint32_t laddr, uint32_t faddr, uint16_t fport,
+		   uint16_t *out);
+
 /* ---- UDP (udp.c) and raw/ping sockets (raw.c) --------------------------- */
 struct udp_stats {
 	uint64_t in_datagrams, no_ports, in_errors, badsum, badlen,

@@ -210,57 +210,53 @@ bool tcp_port_conflict(struct tcp_state *ts, const struct tcpcb *me,
 	return false;
 }
 
-/* RFC 6056 algorithm 3 with algorithm 5's random step, as udp.c. A port is
- * usable when no bound or listening socket conflicts and the 4-tuple is
- * free (so one port serves many peers, as on Linux). */
+struct tcp_busy_ctx {
+	struct tcp_state *ts;
+	const struct tcpcb *tp;
+	uint32_t laddr, faddr;
+	uint16_t fport;
+};
+
+/* A port is usable when no bound or listening socket holds it and the
+ * 4-tuple is free: one port serves many peers, as on Linux. */
+static bool tcp_port_busy(void *ctx, uint16_t port)
+{
+	const struct tcp_busy_ctx *c = ctx;
+	struct tcp_state *ts = c->ts;
+	struct tcpcb *o;
+
+	if (ts->lcap) {
+		for (o = ts->ltab[tcp_lhash(port, ts->lcap)]; o; o = o->lnext) {
+			if (o->lport != port || o == c->tp)
+				continue;
+			/* Another connection from this port to a different
+			 * peer does not conflict. */
+			if (o->state == TCPS_LISTEN || !o->faddr ||
+			    (o->faddr == c->faddr && o->fport == c->fport &&
+			     (!o->laddr || o->laddr == c->laddr)))
+				return true;
+		}
+	}
+	return tcp_lookup(ts, c->laddr, port, c->faddr, c->fport) != NULL;
+}
+
 int tcp_pick_port(struct tcp_state *ts, struct tcpcb *tp, uint32_t laddr,
 		  uint32_t faddr, uint16_t fport, uint16_t *out)
 {
-	int64_t lo = ts->port_lo, hi = ts->port_hi;
-	uint32_t num, offset;
+	struct tcp_busy_ctx c = {ts, tp, laddr, faddr, fport};
+	struct ephemeral_pick ep = {
+	    .lo = ts->port_lo,
+	    .hi = ts->port_hi,
+	    .key = ts->secret,
+	    .counter = &ts->next_ephemeral,
+	    .step = TCP_PORT_STEP,
+	    .busy = tcp_port_busy,
+	    .ctx = &c,
+	};
 
-	if (lo > hi) {
-		int64_t t = lo;
-
-		lo = hi;
-		hi = t;
-	}
-	num = (uint32_t)(hi - lo + 1);
-	offset = (uint32_t)(mix64(ts->secret ^
-				  mix64((uint64_t)laddr << 32 | faddr) ^
-				  fport) >>
-			    32);
-	for (uint32_t i = 0; i < num; i++) {
-		uint16_t port =
-		    (uint16_t)(lo + (offset + ts->next_ephemeral + i) % num);
-		struct tcpcb *o;
-		bool busy = false;
-
-		if (ts->lcap) {
-			for (o = ts->ltab[tcp_lhash(port, ts->lcap)]; o;
-			     o = o->lnext) {
-				if (o->lport != port || o == tp)
-					continue;
-				/* Another connection from this port to a
-				 * different peer does not conflict. */
-				if (o->state == TCPS_LISTEN || !o->faddr ||
-				    (o->faddr == faddr && o->fport == fport &&
-				     (!o->laddr || o->laddr == laddr))) {
-					busy = true;
-					break;
-				}
-			}
-		}
-		if (busy || tcp_lookup(ts, laddr, port, faddr, fport))
-			continue;
-		ts->next_ephemeral += i + 1 +
-				      (uint32_t)rng_below(&tp->vi->world->rng,
-							  TCP_PORT_STEP);
-		*out = port;
-		return 0;
-	}
-	ts->next_ephemeral += num;
-	return -EADDRNOTAVAIL; /* Linux's answer when the range is used up */
+	if (inet_pick_port(&tp->vi->world->rng, &ep, laddr, faddr, fport, out))
+		return -EADDRNOTAVAIL; /* Linux's answer: the range is used up */
+	return 0;
 }
 
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, key)

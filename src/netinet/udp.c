@@ -134,47 +134,42 @@ static bool udp_port_in_use(const struct udp_state *us,
 	return false;
 }
 
-/* RFC 6056 algorithm 3: offset = F(laddr, faddr, fport, secret), then try
- * min + (offset + next_ephemeral) % num, moving the counter past every
- * port tried. Most UDP binds happen before any peer is known (bind to port
- * 0, a resolver's first sendto), so the offset is often the same for all;
- * the counter then moves by a random step as in algorithm 5, or
- * successive ports would be consecutive, which is what off-path DNS
- * spoofing feeds on. */
+struct udp_busy_ctx {
+	const struct udp_state *us;
+	const struct vsocket *so;
+	uint32_t laddr;
+};
+
+static bool udp_port_busy(void *ctx, uint16_t port)
+{
+	const struct udp_busy_ctx *c = ctx;
+
+	return udp_port_in_use(c->us, c->so, c->laddr, port);
+}
+
+/* RFC 6056 (inet_pick_port). Most UDP binds happen before any peer is
+ * known (bind to port 0, a resolver's first sendto), so the offset is often
+ * the same for all; the random step keeps successive ports from being
+ * consecutive, which is what off-path DNS spoofing feeds on. */
 static int udp_pick_port(struct udp_priv *up, const struct vsocket *so,
 			 uint32_t laddr, uint32_t faddr, uint16_t fport,
 			 uint16_t *out)
 {
-	struct udp_state *us = &up->s;
-	int64_t lo = us->port_lo, hi = us->port_hi;
-	uint32_t num, offset;
+	struct udp_busy_ctx c = {&up->s, so, laddr};
+	struct ephemeral_pick ep = {
+	    .lo = up->s.port_lo,
+	    .hi = up->s.port_hi,
+	    .key = up->s.port_key,
+	    .counter = &up->next_ephemeral,
+	    .step = UDP_PORT_STEP,
+	    .busy = udp_port_busy,
+	    .ctx = &c,
+	};
 
-	if (lo > hi) {
-		int64_t t = lo;
-
-		lo = hi;
-		hi = t;
-	}
-	num = (uint32_t)(hi - lo + 1);
-	offset = (uint32_t)(mix64(us->port_key ^
-				    mix64((uint64_t)laddr << 32 | faddr) ^
-				    fport) >>
-			    32);
-	for (uint32_t i = 0; i < num; i++) {
-		uint16_t port =
-		    (uint16_t)(lo + (offset + up->next_ephemeral + i) % num);
-
-		if (!udp_port_in_use(us, so, laddr, port)) {
-			up->next_ephemeral +=
-			    i + 1 +
-			    (uint32_t)rng_below(&so->vi->world->rng,
-						UDP_PORT_STEP);
-			*out = port;
-			return 0;
-		}
-	}
-	up->next_ephemeral += num;
-	return -EADDRINUSE;
+	if (inet_pick_port(&so->vi->world->rng, &ep, laddr, faddr, fport,
+			   out))
+		return -EADDRINUSE;
+	return 0;
 }
 
 /* Bind so to laddr:port (port 0: an ephemeral one, chosen with the peer
