@@ -161,7 +161,7 @@ interop: $(B)/interop/tap_node
 check: all $(BA)/tests/unit $(BA)/tests/sim $(FUZZ_BINS)
 	tests/run_all.sh
 
-bench: $(B)/bench/bench $(B)/bench/udpblast $(B)/bench/tcpconn
+bench: $(B)/bench/bench $(B)/bench/udpblast $(B)/bench/tcpconn $(B)/vimage $(B)/vimaged
 	bench/run.sh
 
 demo: $(B)/demo

@@ -8,6 +8,9 @@
 #    binary, or one that says "nothing matched", is reported and not an
 #    error; any other failure makes this script exit 1 (after writing what it
 #    has).
+# 1b. Runs the scripted benchmarks of ours (OUR_SCRIPTS below: the CLI's),
+#    which print RESULT lines and, as root, the Linux figure they measured
+#    in the same run.
 # 2. When root, runs the Linux network namespace baselines needed for the
 #    selected names (table LINUX_MAP below), collecting "LINUX <name> <value>".
 #    Without filters all of them run; with filters, a script runs when a
@@ -80,6 +83,26 @@ else
 		fi
 	fi
 fi
+
+# --- 1b. our scripted benchmarks -----------------------------------------
+# Figures measured by a script rather than build/bench/bench (the CLI's):
+# name and script (in bench/); each prints RESULT lines and, as root, the
+# LINUX figure it measured in the same run.
+OUR_SCRIPTS='cli_chain100_s cli_chain.sh'
+while read -r name script; do
+	want=$#
+	want=$((want == 0))
+	for f in "$@"; do
+		case $name in *"$f"*) want=1 ;; esac
+	done
+	[ "$want" = 1 ] || continue
+	echo "bench: $script" >&2
+	if ! with_timeout "$LINUX_TIMEOUT" "$ROOT/bench/$script" >"$TMP/script.out"; then
+		echo "bench: $script failed" >&2
+	fi
+	grep '^RESULT ' "$TMP/script.out" >>"$TMP/ours"
+	grep '^LINUX ' "$TMP/script.out" >>"$TMP/linux"
+done <<<"$OUR_SCRIPTS"
 
 # --- 2. the Linux baseline -----------------------------------------------
 if [ "$(id -u)" -ne 0 ]; then
