@@ -34,12 +34,12 @@ static void tcp_reply_rst(struct vimage *vi, const struct seg *s)
 		return;
 	if (s->flags & TCPF_ACK)
 		tcp_respond(vi, s->laddr, s->th.dport, s->faddr, s->th.sport,
-			    s->th.ack, 0, TCPF_RST, NULL);
+			    s->th.ack, 0, TCPF_RST);
 	else
 		tcp_respond(vi, s->laddr, s->th.dport, s->faddr, s->th.sport, 0,
 			    s->seq + s->len + !!(s->flags & TCPF_SYN) +
 				!!(s->flags & TCPF_FIN),
-			    TCPF_RST | TCPF_ACK, NULL);
+			    TCPF_RST | TCPF_ACK);
 }
 
 /* Options of a SYN (RFC 7323 1.3: window scale and SACK-permitted only
@@ -677,7 +677,7 @@ static void tcp_do_segment(struct tcpcb *tp, struct seg *s, struct pkt *p)
 	struct vimage *vi = tp->vi;
 	struct tcp_state *ts = vimage_tcp(vi);
 	struct world *w = vi->world;
-	bool gone = false, ooo = false;
+	bool gone = false;
 	uint32_t win;
 
 	tp->ic.segs_in++;
@@ -888,9 +888,6 @@ static void tcp_do_segment(struct tcpcb *tp, struct seg *s, struct pkt *p)
 		} else {
 			/* Out of order, or filling a hole: ACK at once
 			 * (RFC 5681 4.2) so the sender sees the news. */
-			uint32_t before = tp->rcv_nxt;
-
-			ooo = true;
 			if (s->seq == tp->rcv_nxt) {
 				tcp_deliver(tp, p);
 			} else {
@@ -900,29 +897,17 @@ static void tcp_do_segment(struct tcpcb *tp, struct seg *s, struct pkt *p)
 						 tp->rcv_nxt);
 			}
 			p = NULL;
-			(void)before;
 			tp->flags |= TF_ACKNOW;
 		}
 		tcp_rcv_autotune(tp);
-		if (tp->so)
-			so_wakeup(tp->so);
-		else
-			tcp_wakeup(tp);
+		tcp_wakeup(tp);
 	}
 	/* 8. FIN. */
 	if (s->flags & TCPF_FIN) {
-		uint32_t fin_seq = s->seq + s->len;
-
-		if (fin_seq != tp->rcv_nxt) {
-			/* Above a hole: remember it for when the hole
-			 * fills. */
-			tp->flags |= TF_RCVFIN_OOO;
-			tp->rcv_fin_seq = fin_seq;
-			tp->flags |= TF_ACKNOW;
-		} else {
-			tp->flags |= TF_RCVFIN_OOO;
-			tp->rcv_fin_seq = fin_seq;
-		}
+		/* Taken below once rcv_nxt reaches it: at once when in order,
+		 * else when the hole before it fills. */
+		tp->flags |= TF_RCVFIN_OOO | TF_ACKNOW;
+		tp->rcv_fin_seq = s->seq + s->len;
 	}
 	if ((tp->flags & TF_RCVFIN_OOO) && tp->rcv_fin_seq == tp->rcv_nxt &&
 	    !TCPS_HAVERCVDFIN(tp->state)) {
@@ -943,11 +928,8 @@ static void tcp_do_segment(struct tcpcb *tp, struct seg *s, struct pkt *p)
 		default:
 			break;
 		}
-		if (tp->so)
-			tp->so->shut_rd = tp->so->shut_rd; /* data stays */
 		tcp_wakeup(tp);
 	}
-	(void)ooo;
 	/* An ACK may have opened the window, ended or advanced recovery
 	 * (RFC 6675 5 (C): send while pipe < cwnd on every ACK), or we owe
 	 * one. */
@@ -979,12 +961,12 @@ void tcp_input(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
 			ts->st.badoff++;
 		goto drop;
 	}
-	/* Never to or from a broadcast or multicast address (RFC 1122
-	 * 4.2.3.10). */
-	if ((p->flags & (PKT_BCAST | PKT_MCAST)) || IN_MULTICAST_H(ip->dst) ||
-	    IN_MULTICAST_H(ip->src) || ip->src == INADDR_BCAST_H ||
-	    ip->dst == INADDR_BCAST_H || so_addr_is_bcast(vi, ip->dst) ||
-	    s.th.sport == 0 || s.th.dport == 0) {
+	/* Never to a broadcast or multicast address (RFC 1122 4.2.3.10):
+	 * ip_input marked every IP broadcast it delivers with PKT_BCAST
+	 * (limited and directed alike) and dropped multicast and broadcast
+	 * sources as martians, so no route lookup is needed here. */
+	if ((p->flags & (PKT_BCAST | PKT_MCAST)) || s.th.sport == 0 ||
+	    s.th.dport == 0) {
 		ts->st.in_errs++;
 		goto drop;
 	}

@@ -333,7 +333,6 @@ static int tcp_output_sack_recovery(struct tcpcb *tp)
 
 int tcp_output(struct tcpcb *tp)
 {
-	struct tcp_state *ts = vimage_tcp(tp->vi);
 	struct world *w = tp->vi->world;
 	int loops = 0;
 
@@ -462,7 +461,6 @@ int tcp_output(struct tcpcb *tp)
 		if (!len)
 			break; /* control segments go one at a time */
 	}
-	(void)ts;
 	return 0;
 }
 
@@ -524,7 +522,7 @@ void tcp_retransmit_head(struct tcpcb *tp)
 
 void tcp_respond(struct vimage *vi, uint32_t laddr, uint16_t lport,
 		 uint32_t faddr, uint16_t fport, uint32_t seq, uint32_t ack,
-		 uint8_t flags, const struct tcpcb *tp)
+		 uint8_t flags)
 {
 	struct tcp_state *ts = vimage_tcp(vi);
 	struct tcp_repr r = {
@@ -543,7 +541,6 @@ void tcp_respond(struct vimage *vi, uint32_t laddr, uint16_t lport,
 	struct pkt *p;
 	uint8_t *hdr;
 
-	(void)tp;
 	p = pkt_alloc(vi->world, PKT_HEADROOM, 0);
 	if (!p)
 		return;

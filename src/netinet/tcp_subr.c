@@ -506,8 +506,6 @@ void tcp_pcb_free(struct tcpcb *tp)
 	pktq_purge(w, &tp->rcvq);
 	tcp_reass_purge(w, &tp->reass);
 	tcp_sb_free(&tp->sb);
-	if (tp->state == TCPS_TIME_WAIT)
-		ts->timewait--;
 	if (tp->flags & TF_ORPHAN)
 		ts->orphans--;
 	if (tp->so) {
@@ -522,12 +520,6 @@ void tcp_pcb_free(struct tcpcb *tp)
 
 void tcp_set_state(struct tcpcb *tp, enum tcp_fsm s)
 {
-	struct tcp_state *ts = vimage_tcp(tp->vi);
-
-	if (tp->state == TCPS_TIME_WAIT)
-		ts->timewait--;
-	if (s == TCPS_TIME_WAIT)
-		ts->timewait++;
 	vlog(tp->vi, VLOG_DEBUG, "tcp %u->%u state %d -> %d", tp->lport,
 	     tp->fport, tp->state, s);
 	tp->state = (uint8_t)s;

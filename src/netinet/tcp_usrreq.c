@@ -249,8 +249,6 @@ static int tcp_accept(struct vsocket *so, struct vsocket *nso)
 	nso->ttl = so->ttl;
 	nso->tos = so->tos;
 	nso->bound_ifindex = so->bound_ifindex;
-	if (TCPS_HAVERCVDFIN(tp->state))
-		nso->shut_rd = false; /* reading returns the data, then 0 */
 	if ((nso->options & SOF_KEEPALIVE) && TCPS_HAVEESTABLISHED(tp->state))
 		tcp_timer_set(tp, TT_KEEP,
 			      (uint64_t)tp->keepidle_s * NSEC_PER_SEC);
@@ -775,7 +773,6 @@ static void tcp_fill_info(const struct tcpcb *tp, struct vtcp_info *i)
 static int tcp_setsockopt(struct vsocket *so, int level, int name,
 			  const void *val, socklen_t len)
 {
-	struct tcp_state *ts = vimage_tcp(so->vi);
 	struct tcpcb *tp = sotp(so);
 	int v = 0, err;
 
@@ -899,7 +896,6 @@ static int tcp_setsockopt(struct vsocket *so, int level, int name,
 	case TCP_LINGER2:
 		return 0; /* accepted, not acted on (documented) */
 	default:
-		(void)ts;
 		return -ENOPROTOOPT;
 	}
 }

@@ -70,10 +70,7 @@ enum tcp_timer_id {
 #define TF_ECN 0x4000       /* ECN negotiated (RFC 3168) */
 #define TF_ECE 0x8000       /* send ECE until the peer answers CWR */
 #define TF_SENDCWR 0x10000  /* send CWR on the next data segment */
-#define TF_NOOPT 0x20000    /* no options (tests) */
 #define TF_QUICKACK 0x40000 /* ACK every segment (start of connection) */
-#define TF_LASTIDLE 0x80000 /* the send queue drained when last sent */
-#define TF_WASFRXMT 0x100000 /* RTO retransmitted (Karn) */
 #define TF_SACK_REQ 0x200000 /* we offer SACK */
 #define TF_SYNQ 0x400000    /* on the listener's SYN queue (else accept q) */
 #define TF_RCVFIN_OOO 0x800000 /* a FIN is waiting above a hole */
@@ -90,7 +87,7 @@ struct tcp_lq {
 struct tcp_info_counts {
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
 	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
-	uint32_t total_retrans, retrans_now, lost, sacked_now;
+	uint32_t total_retrans;
 	uint32_t rcv_ooopack;
 };
 
@@ -204,7 +201,7 @@ struct tcp_state {
 	uint32_t lcap, lcount;
 	struct list all;
 	uint32_t count;      /* tcpcbs alive (incl. orphans, TIME_WAIT) */
-	uint32_t orphans, timewait;
+	uint32_t orphans;
 	uint64_t secret;     /* RFC 6528 ISN key; RFC 6056 port key */
 	uint32_t next_ephemeral;
 	/* Knobs (net.inet.tcp.*) */
@@ -294,7 +291,7 @@ int tcp_output(struct tcpcb *tp);
  * (tcp_respond), e.g. answering a segment for no connection. */
 void tcp_respond(struct vimage *vi, uint32_t laddr, uint16_t lport,
 		 uint32_t faddr, uint16_t fport, uint32_t seq, uint32_t ack,
-		 uint8_t flags, const struct tcpcb *tp);
+		 uint8_t flags);
 /* Send [seq, seq+len) of queued data now, whatever the windows say
  * (fast retransmit); accounts and arms the timer. 0 or negative errno. */
 int tcp_output_seg(struct tcpcb *tp, uint32_t seq, uint32_t len, bool rxt);

@@ -1013,3 +1013,39 @@ TEST(syn_sent_syn_ack_establishes_and_data_flows)
 	vsock_close(so);
 	rig_down(&r);
 }
+
+/* RFC 1122 4.2.3.10: a SYN to a broadcast address (here the directed
+ * broadcast of our /24, sent to our MAC) gets nothing back, not even a
+ * RST; it is counted. */
+TEST(listen_syn_to_broadcast_address_is_dropped)
+{
+	struct rig r;
+	struct vsocket *lsn;
+	struct tcp_repr t, s = {.sport = 4000, .dport = 80, .seq = 1,
+				.flags = TCPF_SYN, .win = 100};
+	struct eth_repr eh = {.ethertype = ETHERTYPE_IPV4,
+			      .src = {2, 0, 0, 0, 0, 9}};
+	struct ipv4_repr ip = {.hlen = 20, .ttl = 64, .proto = IPPROTO_TCP_,
+			       .total_len = 40, .src = PEER,
+			       .dst = 0xc00002ffu};
+	uint8_t f[64];
+	uint64_t errs;
+
+	rig_up(&r);
+	lsn = listener(&r, 80);
+	errs = stat(&r, "tcp.in_errs");
+	memcpy(eh.dst, r.mac, 6);
+	eth_emit(&eh, f);
+	ipv4_emit(&ip, f + 14);
+	tcp4_emit(&s, f + 34, 0, PEER, ip.dst, true);
+	REQUIRE(vif_ext_input(r.ext, f, 54) == 0);
+	world_run(r.w);
+	CHECK(!got(&r, &t, NULL));
+	CHECK_EQ(stat(&r, "tcp.in_errs"), errs + 1);
+	/* The same SYN to our own address is answered. */
+	seg(&r, 80, TCPF_SYN, 1, 0, NULL, 0);
+	REQUIRE(got(&r, &t, NULL));
+	CHECK_EQ(t.flags, TCPF_SYN | TCPF_ACK);
+	vsock_close(lsn);
+	rig_down(&r);
+}

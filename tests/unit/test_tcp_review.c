@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Review findings for the TCP implementation: each test demonstrates one
- * bug found in review (all fixed; they stay as regression tests). The rig
- * is tcp_rig.h: the test
- * plays the peer over an external interface (192.0.2.9 -> us at
- * 192.0.2.1), crafts every segment and reads every segment we send.
+ * bug found in review (all fixed; they stay as regression tests). The
+ * comment above each test says what the code did before the fix ("here"
+ * is the code as it was reviewed) and what Linux does. The rig is
+ * tcp_rig.h: the test plays the peer over an external interface
+ * (192.0.2.9 -> us at 192.0.2.1), crafts every segment and reads every
+ * segment we send.
  */
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
