@@ -38,7 +38,8 @@ obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .PHONY: all check test unit sim asan fuzz-smoke interop nm-check bench demo clean format system
 all: $(B)/libvimage.a $(B)/libvimage-host.a $(B)/tests/unit $(B)/tests/sim \
-     $(B)/interop/tap_node $(B)/demo $(B)/bench/bench $(B)/vimaged $(B)/vimage
+     $(B)/interop/tap_node $(B)/demo $(B)/bench/bench $(B)/vimaged $(B)/vimage \
+     $(B)/libvimage-preload.so
 
 # --- objects ---------------------------------------------------------------
 $(B)/obj/%.o: %.c
@@ -116,12 +117,26 @@ $(B)/vimage: $(call obj,$(B),$(CMD_SRCS)) $(B)/libvimage-ctl.a
 
 $(B)/tests/unit: $(B)/libvimage-ctl.a
 $(BA)/tests/unit: $(BA)/ctl-asan.a
+# The rtnetlink and ioctl emulation is pure: its unit tests link it.
+$(B)/tests/unit: $(call obj,$(B),src/daemon/rtnl.c src/daemon/ifioctl.c)
+$(BA)/tests/unit: $(call obj,$(BA),src/daemon/rtnl.c src/daemon/ifioctl.c)
 
 $(B)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(CTL_SRCS) include/vimage/ctl.h
 	@mkdir -p $(dir $@)
 	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -no-pie -o $@ $< $(CTL_SRCS)
 
-system: $(B)/vimaged $(B)/vimage
+# The preload library: position-independent, only its interposed
+# functions exported.
+BP := build/pic
+PRELOAD_SRCS := $(sort $(wildcard src/preload/*.c))
+$(BP)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(EXTRA_CFLAGS) -fvisibility=hidden -fPIC -MMD -MP -c $< -o $@
+
+$(B)/libvimage-preload.so: $(call obj,$(BP),$(PRELOAD_SRCS) $(CTL_SRCS))
+	$(CC) -shared -fPIC -Wl,-z,defs -Wl,-z,now -o $@ $^ -ldl -pthread
+
+system: $(B)/vimaged $(B)/vimage $(B)/libvimage-preload.so
 	tests/system/run.sh
 
 # --- bench and demo --------------------------------------------------------

@@ -48,6 +48,7 @@
 #define CTL_NEST_MAX	 4
 #define CTL_STR_MAX	 4096 /* longest string value (paths) */
 #define CTL_ERRMSG_MAX	 256  /* room for a parse error message */
+#define CTL_DATA_MAX	 65000 /* longest CTL_A_DATA value */
 
 /* Header flags. */
 #define CTL_F_FORCE	0x01 /* destroy: also with children */
@@ -76,6 +77,20 @@ enum ctl_type {
 	CTL_T_PING,	 /* NAME DST4 [COUNT] [TIMEOUT_MS] -> SENT RECEIVED */
 	CTL_T_SHUTDOWN,	 /* stop the daemon */
 	CTL_T_LOG_LEVEL, /* [NAME] LEVEL */
+	/* The socket service (libvimage-preload.so). A socket is named by
+	 * the inode of the program's end of its socketpair (SOCKID). */
+	CTL_T_ATTACH,	   /* NAME: this process lives in vimage NAME */
+	CTL_T_SOCKET,	   /* DOMAIN STYPE PROTO -> SOCKID, the fd */
+	CTL_T_SOCK_LOOKUP, /* SOCKID -> DOMAIN STYPE PROTO */
+	CTL_T_BIND,	   /* SOCKID SOCKADDR */
+	CTL_T_CONNECT,	   /* SOCKID SOCKADDR [FILLER] */
+	CTL_T_LISTEN,	   /* SOCKID ARG(backlog) */
+	CTL_T_ACCEPT,	   /* SOCKID -> SOCKID SOCKADDR DRAIN, the fd */
+	CTL_T_GETNAME,	   /* SOCKID ARG(0 local, 1 peer) -> SOCKADDR */
+	CTL_T_SETSOCKOPT,  /* SOCKID OPTLEVEL OPTNAME DATA */
+	CTL_T_GETSOCKOPT,  /* SOCKID OPTLEVEL OPTNAME ARG(optlen) -> DATA */
+	CTL_T_SOCK_SHUTDOWN, /* SOCKID ARG(how) */
+	CTL_T_IOCTL,	     /* [SOCKID] REQ DATA -> DATA */
 	CTL_T_MAX_
 };
 #define CTL_T_REPLY 0x8000
@@ -130,8 +145,40 @@ enum ctl_attr_type {
 	CTL_A_STAT,	   /* nest: KEY (U64 | I64) */
 	CTL_A_PEER_OF,	   /* string: "vimage:ifname" of a ve peer */
 	CTL_A_CAPTURING,   /* u8: a capture runs */
+	CTL_A_SOCKID,	   /* u64: inode of the program's end */
+	CTL_A_DOMAIN,	   /* i32: AF_* */
+	CTL_A_STYPE,	   /* i32: SOCK_* (flags masked off) */
+	CTL_A_PROTO,	   /* i32 */
+	CTL_A_SOCKADDR,	   /* bytes: a struct sockaddr, at most 128 */
+	CTL_A_OPTLEVEL,	   /* i32 */
+	CTL_A_OPTNAME,	   /* i32 */
+	CTL_A_DATA,	   /* bytes: at most CTL_DATA_MAX */
+	CTL_A_ARG,	   /* i32: backlog, how, optlen */
+	CTL_A_REQ,	   /* u32: an ioctl request */
+	CTL_A_FILLER,	   /* u32: bytes written to hold POLLOUT back */
+	CTL_A_DRAIN,	   /* u8: read the listener's token byte */
 	CTL_A_MAX_
 };
+
+/* Attribute bits are kept in a 64-bit mask while parsing. */
+_Static_assert(CTL_A_MAX_ <= 64, "too many attribute types");
+
+/* A datagram on a datagram socket's pair (both directions): this header,
+ * then the datagram. addr/port in network byte order; valid with
+ * CTL_DG_ADDR (the source on the way to the program, the destination on the
+ * way to the stack; without it a send goes to the connected peer). */
+#define CTL_DGRAM_MAGIC 0xd6
+#define CTL_DG_ADDR	0x01
+struct ctl_dgram {
+	uint8_t magic;
+	uint8_t flags;
+	uint8_t ttl, tos;
+	uint16_t port;
+	uint16_t resv;
+	uint32_t addr;
+	uint32_t resv2;
+};
+_Static_assert(sizeof(struct ctl_dgram) == 16, "ctl_dgram layout");
 
 struct ctl_hdr {
 	uint32_t magic;

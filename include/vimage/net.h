@@ -381,5 +381,8 @@ void vneigh_flush(struct vimage *vi, struct ifnet *ifp);
 /* Add a permanent entry (arp -s). */
 int vneigh_add_permanent(struct ifnet *ifp, const struct vaddr *addr,
 			 const uint8_t mac[6]);
+/* Remove one entry, whatever its state (ip neigh del, arp -d); packets
+ * it holds are dropped. -ENOENT when absent, -EAFNOSUPPORT for IPv6. */
+int vneigh_del(struct ifnet *ifp, const struct vaddr *addr);
 
 #endif

@@ -62,7 +62,11 @@ int vsock_shutdown(struct vsocket *so, int how);
 int vsock_listen(struct vsocket *so, int backlog);
 int vsock_accept(struct vsocket *so, struct vsocket **out,
 		 struct sockaddr *addr, socklen_t *addrlen);
-/* FIONREAD (SIOCINQ), SIOCOUTQ and SIOCOUTQNSD: a byte count in *val. */
+/* What a stream socket's send would take now (ours, not Linux's: a
+ * process-private ioctl number). */
+#define VSIOCSNDSPACE 0x89E0 /* SIOCPROTOPRIVATE */
+/* FIONREAD (SIOCINQ), SIOCOUTQ, SIOCOUTQNSD and VSIOCSNDSPACE: a byte
+ * count in *val. */
 int vsock_ioctl(struct vsocket *so, unsigned long req, int *val);
 /* Current readiness: POLLIN, POLLOUT, POLLERR, POLLHUP bits. */
 unsigned vsock_poll(struct vsocket *so);

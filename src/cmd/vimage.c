@@ -6,10 +6,14 @@
  * socket; the daemon is started on demand unless --no-autostart.
  *
  * Exit codes: 0 ok, 1 the daemon refused or the operation failed, 2 usage
- * error, 3 the daemon is not reachable, 4 not supported yet (running a
- * program inside a vimage).
+ * error, 3 the daemon is not reachable, 4 the program cannot be run inside
+ * a vimage (static, Go). `vimage NAME cmd` execs cmd, so its exit status is
+ * cmd's.
  */
 #include <arpa/inet.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/xattr.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -28,7 +32,7 @@
 
 #define VIMAGE_NAME_MAX_ 127
 
-enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_NODAEMON = 3, EX_NOTYET = 4 };
+enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_NODAEMON = 3, EX_UNREACHABLE = 4 };
 
 struct opts {
 	const char *socket;
@@ -47,8 +51,7 @@ static const char usage_text[] =
     "  vimage -l [-r] [-v] [NAME]     list (-r descendants, -v interfaces "
     "and routes)\n"
     "  vimage -i NAME IF [NEWNAME]    move IF from NAME's parent into NAME\n"
-    "  vimage NAME [command ...]      run a command inside (not yet: needs\n"
-    "                                 libvimage-preload.so; exit 4)\n"
+    "  vimage NAME [command ...]      run a command inside (default: $SHELL)\n"
     "For scripts:\n"
     "  vimage --ve A:IFA B:IFB        a ve pair, IFA in vimage A, IFB in B\n"
     "  vimage --up NAME IF            set IF up (--down: down)\n"
@@ -77,7 +80,8 @@ static const char usage_text[] =
     "                   --ping, --status)\n"
     "  -h, --help       this text\n"
     "Exit status: 0 ok, 1 refused or failed, 2 usage error, 3 daemon not\n"
-    "reachable, 4 not supported yet. See vimage(8).\n";
+    "reachable, 4 the program cannot run inside a vimage (static or Go).\n"
+    "A command run inside exits with its own status. See vimage(8).\n";
 
 static int usage_err(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -972,6 +976,251 @@ static const struct {
     {"--log-level", V_LOG_LEVEL},
 };
 
+/* ---- running a program inside --------------------------------------------
+ */
+/* The preload library: $VIMAGE_PRELOAD, else beside this binary, else in
+ * ../lib/vimage/ from it. */
+static int find_preload(char *buf, size_t size)
+{
+	const char *env = getenv("VIMAGE_PRELOAD");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		if (env[0] != '/' || access(env, R_OK))
+			return -1;
+		snprintf(buf, size, "%s", env);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;
+	n = snprintf(buf, size, "%s/libvimage-preload.so", self);
+	if (n > 0 && (size_t)n < size && !access(buf, R_OK))
+		return 0;
+	n = snprintf(buf, size, "%s/../lib/vimage/libvimage-preload.so", self);
+	return n > 0 && (size_t)n < size && !access(buf, R_OK) ? 0 : -1;
+}
+
+/* The file execvp would run for cmd. */
+static int find_command(const char *cmd, char *buf, size_t size)
+{
+	const char *path = getenv("PATH");
+
+	if (strchr(cmd, '/')) {
+		snprintf(buf, size, "%s", cmd);
+		return access(buf, X_OK) ? -errno : 0;
+	}
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+
+		snprintf(buf, size, "%.*s/%s", (int)len, len ? path : ".", cmd);
+		if (!access(buf, X_OK))
+			return 0;
+		path += len + (end ? 1 : 0);
+	}
+	return -ENOENT;
+}
+
+struct elf_facts {
+	bool elf, dynamic, go;
+	char interp[PATH_MAX];
+};
+
+/* What the preload library can and cannot reach: a static binary has no
+ * dynamic loader; a Go binary makes its own system calls. */
+static void inspect_elf(const char *file, struct elf_facts *f)
+{
+	Elf64_Ehdr eh;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	memset(f, 0, sizeof(*f));
+	if (fd < 0)
+		return;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256) {
+		close(fd);
+		return;
+	}
+	f->elf = true;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (pread(fd, &ph, sizeof(ph),
+			  (off_t)(eh.e_phoff + i * sizeof(ph))) != sizeof(ph))
+			break;
+		if (ph.p_type == PT_INTERP && ph.p_filesz > 1 &&
+		    ph.p_filesz < sizeof(f->interp)) {
+			if (pread(fd, f->interp, ph.p_filesz,
+				  (off_t)ph.p_offset) == (ssize_t)ph.p_filesz) {
+				f->interp[ph.p_filesz - 1] = 0;
+				f->dynamic = true;
+			}
+		}
+	}
+	/* Go's linker names a section .note.go.buildid; its build info
+	 * carries this magic. */
+	if (eh.e_shentsize == sizeof(Elf64_Shdr) && eh.e_shnum < 4096 &&
+	    eh.e_shstrndx < eh.e_shnum) {
+		Elf64_Shdr sh, strs;
+
+		if (pread(fd, &strs, sizeof(strs),
+			  (off_t)(eh.e_shoff +
+				  eh.e_shstrndx * sizeof(Elf64_Shdr))) ==
+		    sizeof(strs)) {
+			for (unsigned i = 0; i < eh.e_shnum && !f->go; i++) {
+				char name[24] = "";
+
+				if (pread(fd, &sh, sizeof(sh),
+					  (off_t)(eh.e_shoff +
+						  i * sizeof(sh))) != sizeof(sh))
+					break;
+				if (pread(fd, name, sizeof(name) - 1,
+					  (off_t)(strs.sh_offset +
+						  sh.sh_name)) <= 0)
+					continue;
+				f->go = !strcmp(name, ".note.go.buildid") ||
+					!strcmp(name, ".go.buildinfo");
+			}
+		}
+	}
+	close(fd);
+}
+
+/* Does exec of file run in secure-execution mode (setuid/setgid or file
+ * capabilities), where the loader ignores LD_PRELOAD? */
+static bool secure_exec(const char *file)
+{
+	struct stat st;
+
+	if (stat(file, &st))
+		return false;
+	if ((st.st_mode & S_ISUID) && st.st_uid != getuid())
+		return true;
+	if ((st.st_mode & S_ISGID) && st.st_gid != getgid())
+		return true;
+	return getxattr(file, "security.capability", NULL, 0) > 0;
+}
+
+static int setenv_prepend(const char *key, const char *val)
+{
+	const char *old = getenv(key);
+	char *v;
+	int rc;
+
+	if (!old || !*old)
+		return setenv(key, val, 1);
+	if (asprintf(&v, "%s:%s", val, old) < 0)
+		return -1;
+	rc = setenv(key, v, 1);
+	free(v);
+	return rc;
+}
+
+static int run_inside(struct opts *o, const char *name, int argc, char **argv)
+{
+	char lib[PATH_MAX], file[PATH_MAX];
+	const char *shell = getenv("SHELL");
+	char *sh_argv[2];
+	struct elf_facts ef;
+	struct ctl_buf b;
+	struct reply r;
+	int rc;
+
+	if (find_preload(lib, sizeof(lib))) {
+		fprintf(stderr,
+			"vimage: cannot find libvimage-preload.so (beside "
+			"vimage, in ../lib/vimage, or $VIMAGE_PRELOAD)\n");
+		return EX_FAIL;
+	}
+	/* The vimage must exist (and the daemon run: started if need be). */
+	ctl_buf_init(&b, CTL_REQ_MAX);
+	req_begin(&b, CTL_T_LIST, 0);
+	ctl_put_str(&b, CTL_A_NAME, name);
+	rc = transact(o, &b, &r, 10000, true);
+	ctl_buf_free(&b);
+	if (rc == EX_OK && r.err) {
+		fprintf(stderr, "vimage: %s\n", r.msg);
+		rc = EX_FAIL;
+	}
+	free(r.buf);
+	if (rc != EX_OK)
+		return rc;
+	if (argc == 0) {
+		sh_argv[0] = (char *)(shell && *shell ? shell : "/bin/sh");
+		sh_argv[1] = NULL;
+		argv = sh_argv;
+		argc = 1;
+	}
+	rc = find_command(argv[0], file, sizeof(file));
+	if (rc) {
+		fprintf(stderr, "vimage: %s: command not found\n", argv[0]);
+		return 127;
+	}
+	inspect_elf(file, &ef);
+	if (ef.elf && !ef.dynamic) {
+		fprintf(stderr,
+			"vimage: %s is statically linked: its socket calls "
+			"cannot be redirected into vimage '%s' (see vimage(8), "
+			"LIMITATIONS)\n",
+			file, name);
+		return EX_UNREACHABLE;
+	}
+	if (ef.go) {
+		fprintf(stderr,
+			"vimage: %s is a Go program: Go makes its own system "
+			"calls, which the preload library cannot redirect into "
+			"vimage '%s' (see vimage(8), LIMITATIONS)\n",
+			file, name);
+		return EX_UNREACHABLE;
+	}
+	if (setenv_prepend("LD_PRELOAD", lib) ||
+	    setenv("VIMAGE_SOCKET", o->path, 1) ||
+	    setenv("VIMAGE_NAME", name, 1)) {
+		perror("vimage: setenv");
+		return EX_FAIL;
+	}
+	if (ef.dynamic && secure_exec(file)) {
+		/* The loader would ignore LD_PRELOAD for a program with
+		 * file capabilities or set-id bits (Debian's ping): run it
+		 * through the loader, which has neither, so the program runs
+		 * unprivileged with the preload library. Inside a vimage its
+		 * privileged sockets come from the stack, not the kernel. */
+		char **v = calloc((size_t)argc + 6, sizeof(*v));
+		int k = 0;
+
+		if (!v)
+			return EX_FAIL;
+		v[k++] = ef.interp;
+		v[k++] = (char *)"--preload";
+		v[k++] = lib;
+		v[k++] = (char *)"--argv0";
+		v[k++] = argv[0];
+		v[k++] = file;
+		for (int i = 1; i < argc; i++)
+			v[k++] = argv[i];
+		v[k] = NULL;
+		execv(ef.interp, v);
+		fprintf(stderr, "vimage: cannot run %s through %s: %s\n", file,
+			ef.interp, strerror(errno));
+		free(v);
+		return 126;
+	}
+	execv(file, argv);
+	fprintf(stderr, "vimage: cannot run %s: %s\n", file, strerror(errno));
+	return 126;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {.autostart = true};
@@ -1078,13 +1327,7 @@ int main(int argc, char **argv)
 			fputs(usage_text, stderr);
 			return EX_USAGE;
 		}
-		fprintf(
-		    stderr,
-		    "vimage: cannot run %s in vimage '%s': running programs "
-		    "inside a vimage needs libvimage-preload.so (not built "
-		    "yet)\n",
-		    n > 1 ? args[1] : "a shell", args[0]);
-		return EX_NOTYET;
+		return run_inside(&o, args[0], n - 1, args + 1);
 	case V_CREATE:
 	case V_DESTROY:
 		if (n != 1)

@@ -30,7 +30,8 @@ enum ctl_kind {
 	K_IFNAME,
 	K_KEY,
 	K_TEXT,
-	K_PATH
+	K_PATH,
+	K_BYTES /* any bytes, at most max */
 };
 
 struct ctl_attr_desc {
@@ -89,6 +90,18 @@ static const struct ctl_attr_desc ctl_attrs[CTL_A_MAX_] = {
     [CTL_A_STAT] = {"stat", K_NEST, 0, 0, true},
     [CTL_A_PEER_OF] = {"peer-of", K_TEXT, 0, 0, false},
     [CTL_A_CAPTURING] = {"capturing", K_U8, 0, 1, false},
+    [CTL_A_SOCKID] = {"sockid", K_U64, 0, 0, false},
+    [CTL_A_DOMAIN] = {"domain", K_I32, 0, 0, false},
+    [CTL_A_STYPE] = {"type", K_I32, 0, 0, false},
+    [CTL_A_PROTO] = {"protocol", K_I32, 0, 0, false},
+    [CTL_A_SOCKADDR] = {"sockaddr", K_BYTES, 0, 128, false},
+    [CTL_A_OPTLEVEL] = {"optlevel", K_I32, 0, 0, false},
+    [CTL_A_OPTNAME] = {"optname", K_I32, 0, 0, false},
+    [CTL_A_DATA] = {"data", K_BYTES, 0, CTL_DATA_MAX, false},
+    [CTL_A_ARG] = {"arg", K_I32, 0, 0, false},
+    [CTL_A_REQ] = {"req", K_U32, 0, 0, false},
+    [CTL_A_FILLER] = {"filler", K_U32, 0, 1u << 24, false},
+    [CTL_A_DRAIN] = {"drain", K_U8, 0, 1, false},
 };
 
 #define BIT(a) (1ull << (a))
@@ -113,6 +126,20 @@ static const uint64_t ctl_required[CTL_T_MAX_] = {
     [CTL_T_CAPTURE_STOP] = BIT(CTL_A_NAME) | BIT(CTL_A_IFNAME),
     [CTL_T_PING] = BIT(CTL_A_NAME) | BIT(CTL_A_DST4),
     [CTL_T_LOG_LEVEL] = BIT(CTL_A_LEVEL),
+    [CTL_T_ATTACH] = BIT(CTL_A_NAME),
+    [CTL_T_SOCKET] = BIT(CTL_A_DOMAIN) | BIT(CTL_A_STYPE) | BIT(CTL_A_PROTO),
+    [CTL_T_SOCK_LOOKUP] = BIT(CTL_A_SOCKID),
+    [CTL_T_BIND] = BIT(CTL_A_SOCKID) | BIT(CTL_A_SOCKADDR),
+    [CTL_T_CONNECT] = BIT(CTL_A_SOCKID) | BIT(CTL_A_SOCKADDR),
+    [CTL_T_LISTEN] = BIT(CTL_A_SOCKID) | BIT(CTL_A_ARG),
+    [CTL_T_ACCEPT] = BIT(CTL_A_SOCKID),
+    [CTL_T_GETNAME] = BIT(CTL_A_SOCKID) | BIT(CTL_A_ARG),
+    [CTL_T_SETSOCKOPT] = BIT(CTL_A_SOCKID) | BIT(CTL_A_OPTLEVEL) |
+			 BIT(CTL_A_OPTNAME) | BIT(CTL_A_DATA),
+    [CTL_T_GETSOCKOPT] = BIT(CTL_A_SOCKID) | BIT(CTL_A_OPTLEVEL) |
+			 BIT(CTL_A_OPTNAME) | BIT(CTL_A_ARG),
+    [CTL_T_SOCK_SHUTDOWN] = BIT(CTL_A_SOCKID) | BIT(CTL_A_ARG),
+    [CTL_T_IOCTL] = BIT(CTL_A_REQ) | BIT(CTL_A_DATA),
 };
 
 static const char *const ctl_types[CTL_T_MAX_] = {
@@ -135,6 +162,18 @@ static const char *const ctl_types[CTL_T_MAX_] = {
     [CTL_T_PING] = "ping",
     [CTL_T_SHUTDOWN] = "shutdown",
     [CTL_T_LOG_LEVEL] = "log-level",
+    [CTL_T_ATTACH] = "attach",
+    [CTL_T_SOCKET] = "socket",
+    [CTL_T_SOCK_LOOKUP] = "sock-lookup",
+    [CTL_T_BIND] = "bind",
+    [CTL_T_CONNECT] = "connect",
+    [CTL_T_LISTEN] = "listen",
+    [CTL_T_ACCEPT] = "accept",
+    [CTL_T_GETNAME] = "getname",
+    [CTL_T_SETSOCKOPT] = "setsockopt",
+    [CTL_T_GETSOCKOPT] = "getsockopt",
+    [CTL_T_SOCK_SHUTDOWN] = "sock-shutdown",
+    [CTL_T_IOCTL] = "ioctl",
 };
 
 const char *ctl_type_name(uint16_t type)
@@ -545,6 +584,13 @@ static int ctl_check_value(const struct ctl_attr_desc *d,
 	case K_PATH:
 		maxlen = CTL_STR_MAX - 1;
 		break;
+	case K_BYTES:
+		if (a->len > d->max)
+			return ctl_fail(err, errlen, -EMSGSIZE,
+					"attribute %s: %u bytes, longer than "
+					"%u",
+					d->name, a->len, d->max);
+		return 0;
 	case K_NONE:
 		return ctl_fail(err, errlen, -EBADMSG, "attribute %s unusable",
 				d->name);

@@ -19,9 +19,14 @@
 
 /* Output a client may leave unread before it is dropped. */
 #define CLIENT_OUT_MAX (CTL_REPLY_MAX + CTL_REQ_MAX)
-#define CLIENTS_MAX    256
+#define CLIENTS_MAX    4096
+
+/* What an epoll event's data.ptr points at: each such struct starts with
+ * its kind. */
+enum ep_kind { EPK_CLIENT = 1, EPK_SSOCK };
 
 struct client {
+	int kind; /* EPK_CLIENT */
 	struct client *next;
 	int fd;
 	uid_t uid;
@@ -34,7 +39,13 @@ struct client {
 	bool waiting;	 /* a deferred reply (ping) is pending */
 	bool eof;	 /* the client sent all it will send */
 	uint32_t events; /* what epoll watches for it now */
+	/* The socket service: the vimage this process is attached to (a
+	 * process of the preload library), or NULL. */
+	struct vimage *vi;
+	bool attached;
 };
+
+struct ssock;
 
 struct capture {
 	struct capture *next;
@@ -71,8 +82,18 @@ struct daemon {
 	bool stop;
 	unsigned nclients;
 	struct client *clients;
+	struct client *dead_clients;
 	struct capture *captures;
 	struct ping_job *pings;
+	/* The socket service (sock.c). */
+	struct ssock *ssocks;	     /* every socket */
+	struct ssock **ss_hash;	     /* by id */
+	size_t ss_hash_size, nssocks;
+	struct ssock *ss_dirty;	     /* readiness changed in the stack */
+	struct ssock *ss_dead;	     /* closed, freed after the batch */
+	uint8_t *scratch;	     /* SS_SCRATCH bytes */
+	uint64_t ss_bad_dgrams;	     /* malformed datagram headers */
+	uint64_t ss_dropped;	     /* datagrams the stack refused */
 };
 
 uint64_t daemon_now(const struct daemon *d);
@@ -81,6 +102,30 @@ void daemon_log(struct daemon *d, int level, const char *fmt, ...)
 /* Queue a message for a client (copied); drops the client on overflow. */
 void client_send(struct daemon *d, struct client *c, const uint8_t *buf,
 		 size_t len);
+
+/* Send a reply with a file descriptor (SCM_RIGHTS); the fd is closed here
+ * in every case. Returns 0 or a negative errno. */
+int client_send_fd(struct daemon *d, struct client *c, const uint8_t *buf,
+		   size_t len, int fd);
+
+/* ---- the socket service (sock.c) ---- */
+int ss_init(struct daemon *d);
+void ss_fini(struct daemon *d);
+/* An epoll event on a socket's daemon end. */
+void ss_event(struct daemon *d, struct ssock *ss, uint32_t events);
+/* Let the stack run and move data until nothing is left to do now. */
+void ss_run(struct daemon *d);
+/* Free what was closed during the last batch of events. */
+void ss_reap(struct daemon *d);
+/* Close every socket of vimages in the subtree of top (a destroy). */
+void ss_release_subtree(struct daemon *d, struct vimage *top);
+/* Socket requests (CTL_T_SOCKET .. CTL_T_IOCTL): fill the reply; *fd_out
+ * gets a descriptor to pass with it (or stays -1). */
+struct op;
+int ss_op(struct daemon *d, struct client *c, const struct ctl_msg *m,
+	  struct ctl_buf *rep, int *fd_out, char *err, size_t errlen);
+/* Processes attached to a vimage. */
+unsigned ss_procs(struct daemon *d, const struct vimage *vi);
 
 /* Handle one validated request: the reply is sent, or deferred (ping). */
 void ops_dispatch(struct daemon *d, struct client *c, const struct ctl_msg *m);

@@ -271,8 +271,21 @@ static int op_destroy(struct op *o)
 			       vimage_name(vi), n, n == 1 ? "" : "s",
 			       vimage_name(ch));
 	}
+	if (!(o->m->hdr.flags & CTL_F_FORCE)) {
+		unsigned np = 0;
+
+		for (struct client *c = o->d->clients; c; c = c->next)
+			np += c->attached && c->vi && in_subtree(c->vi, vi);
+		if (np)
+			return op_fail(o, -EBUSY,
+				       "vimage '%s' has %u process%s attached; "
+				       "end them first or force with -f",
+				       vimage_name(vi), np,
+				       np == 1 ? "" : "es");
+	}
 	snprintf(name, sizeof(name), "%s", vimage_name(vi));
 	release_subtree(o->d, vi);
+	ss_release_subtree(o->d, vi);
 	rc = vimage_destroy(vi);
 	if (rc)
 		return op_fail(o, rc, "cannot destroy vimage '%s': %s", name,
@@ -357,7 +370,7 @@ static void put_vimage(struct op *o, struct vimage *vi, bool verbose)
 	ctl_put_u32(b, CTL_A_N_ADDRS, addrs.n);
 	ctl_put_u32(b, CTL_A_N_ROUTES, routes.n);
 	ctl_put_u32(b, CTL_A_N_SOCKETS, vsock_count(vi));
-	ctl_put_u32(b, CTL_A_N_PROCS, 0);
+	ctl_put_u32(b, CTL_A_N_PROCS, ss_procs(o->d, vi));
 	ctl_put_u32(b, CTL_A_N_CHILDREN, nch);
 	for (ifp = vif_first(vi); verbose && ifp; ifp = vif_next(ifp)) {
 		struct vif_stats st;
@@ -941,6 +954,32 @@ void ops_dispatch(struct daemon *d, struct client *c, const struct ctl_msg *m)
 	ctl_buf_init(&rep, CTL_REPLY_MAX);
 	o.rep = &rep;
 	ctl_msg_begin(&rep, (uint16_t)(CTL_T_REPLY | t), 0, m->hdr.id);
+	if (t >= CTL_T_ATTACH && t <= CTL_T_IOCTL) {
+		int fd = -1;
+
+		rc = ss_op(d, c, m, &rep, &fd, o.err, sizeof(o.err));
+		if (rc >= 0) {
+			if (rc == 0)
+				ctl_put_i32(&rep, CTL_A_ERRNO, 0);
+			rc = ctl_msg_end(&rep);
+			if (!rc && fd >= 0)
+				rc = client_send_fd(d, c, rep.data, rep.len,
+						    fd);
+			else if (!rc)
+				client_send(d, c, rep.data, rep.len);
+			else if (fd >= 0)
+				close(fd);
+			if (rc)
+				snprintf(o.err, sizeof(o.err),
+					 "the reply cannot be sent (%s)",
+					 strerror(-rc));
+		}
+		if (rc < 0)
+			ops_reply_error(d, c, t, m->hdr.id, rc,
+					o.err[0] ? o.err : strerror(-rc));
+		ctl_buf_free(&rep);
+		return;
+	}
 	switch (t) {
 	case CTL_T_HELLO:
 		rc = op_hello(&o);

@@ -98,10 +98,24 @@ static void client_close(struct daemon *d, struct client *c)
 	ops_client_gone(d, c);
 	epoll_ctl(d->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	c->fd = -1;
 	free(c->in);
 	free(c->out);
-	free(c);
+	c->in = c->out = NULL;
 	d->nclients--;
+	/* Freed after the batch: later events of it may name it. */
+	c->next = d->dead_clients;
+	d->dead_clients = c;
+}
+
+static void clients_reap(struct daemon *d)
+{
+	while (d->dead_clients) {
+		struct client *c = d->dead_clients;
+
+		d->dead_clients = c->next;
+		free(c);
+	}
 }
 
 /* Watch for input only while it can be consumed (not while a deferred
@@ -170,6 +184,45 @@ void client_send(struct daemon *d, struct client *c, const uint8_t *buf,
 	c->out = p;
 	memcpy(c->out + c->out_len, buf, len);
 	c->out_len += len;
+}
+
+int client_send_fd(struct daemon *d, struct client *c, const uint8_t *buf,
+		   size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = {(void *)buf, len};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cm.b,
+			    .msg_controllen = sizeof(cm.b)};
+	ssize_t n;
+
+	/* A descriptor travels with the first byte of its reply; a client
+	 * with replies still queued is pipelining, which the socket service
+	 * does not do. */
+	if (c->out_off < c->out_len || c->closing) {
+		close(fd);
+		return -EBUSY;
+	}
+	memset(&cm, 0, sizeof(cm));
+	cm.h.cmsg_level = SOL_SOCKET;
+	cm.h.cmsg_type = SCM_RIGHTS;
+	cm.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&cm.h), &fd, sizeof(int));
+	do
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0) {
+		c->closing = true;
+		return n < 0 ? -errno : -EIO;
+	}
+	if ((size_t)n < len)
+		client_send(d, c, buf + n, len - (size_t)n);
+	return 0;
 }
 
 /* Handle the complete messages in the input buffer. */
@@ -300,6 +353,7 @@ static void accept_clients(struct daemon *d)
 			close(fd);
 			continue;
 		}
+		c->kind = EPK_CLIENT;
 		c->fd = fd;
 		c->uid = cred.uid;
 		c->pid = cred.pid;
@@ -488,7 +542,7 @@ static int timeout_ms(uint64_t next, uint64_t now)
 
 static void run(struct daemon *d)
 {
-	struct epoll_event evs[32];
+	struct epoll_event evs[64];
 	uint64_t next, pnext;
 	int n;
 
@@ -496,10 +550,11 @@ static void run(struct daemon *d)
 		world_advance(d->w, daemon_now(d));
 		pnext = ops_pings_run(d);
 		world_advance(d->w, daemon_now(d));
+		ss_run(d);
 		next = world_next_deadline(d->w);
 		if (pnext < next)
 			next = pnext;
-		n = epoll_wait(d->ep, evs, 32, timeout_ms(next, daemon_now(d)));
+		n = epoll_wait(d->ep, evs, 64, timeout_ms(next, daemon_now(d)));
 		if (n < 0 && errno != EINTR) {
 			daemon_log(d, VLOG_ERR, "epoll_wait: %s",
 				   strerror(errno));
@@ -521,16 +576,14 @@ static void run(struct daemon *d)
 						   si.ssi_signo);
 					d->stop = true;
 				}
+			} else if (*(int *)p == EPK_SSOCK) {
+				ss_event(d, p, evs[i].events);
 			} else {
 				struct client *c = p;
-				bool alive = false;
 
 				/* The client may have been closed by an
 				 * earlier event of this batch. */
-				for (struct client *x = d->clients; x;
-				     x = x->next)
-					alive |= x == c;
-				if (!alive)
+				if (c->fd < 0)
 					continue;
 				if (evs[i].events & EPOLLIN)
 					client_readable(d, c);
@@ -553,6 +606,9 @@ static void run(struct daemon *d)
 			else
 				client_events(d, c);
 		}
+		ss_run(d);
+		ss_reap(d);
+		clients_reap(d);
 	}
 	/* Give the shutdown reply its chance to leave. */
 	for (struct client *c = d->clients; c; c = c->next)
@@ -701,7 +757,7 @@ int main(int argc, char **argv)
 		    .log_ctx = &d,
 		};
 
-		if (world_create(&cfg, &d.w)) {
+		if (world_create(&cfg, &d.w) || ss_init(&d)) {
 			daemon_log(&d, VLOG_ERR, "cannot create the world");
 			goto out;
 		}
@@ -713,7 +769,10 @@ int main(int argc, char **argv)
 out:
 	while (d.clients)
 		client_close(&d, d.clients);
+	clients_reap(&d);
 	ops_cleanup(&d);
+	if (d.ss_hash)
+		ss_fini(&d);
 	if (d.w)
 		world_destroy(d.w);
 	if (d.lfd >= 0) {

@@ -345,6 +345,19 @@ int vneigh_add_permanent(struct ifnet *ifp, const struct vaddr *addr,
 	return 0;
 }
 
+int vneigh_del(struct ifnet *ifp, const struct vaddr *addr)
+{
+	struct neigh *n;
+
+	if (addr->family != AF_INET)
+		return -EAFNOSUPPORT;
+	n = neigh_find(vimage_arp(ifp->vi), ifp, addr->v4);
+	if (!n)
+		return -ENOENT;
+	neigh_free(ifp->vi, n);
+	return 0;
+}
+
 int vneigh_walk(struct vimage *vi,
 		int (*fn)(void *ctx, const struct vneigh_info *n), void *ctx)
 {

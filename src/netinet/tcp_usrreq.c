@@ -973,6 +973,11 @@ static int tcp_ioctl(struct vsocket *so, unsigned long req, int *val)
 			return -EINVAL;
 		*val = (int)tp->sndq.bytes;
 		return 0;
+	case VSIOCSNDSPACE:
+		*val = tp->sndbuf > tp->sndq.bytes
+			   ? (int)(tp->sndbuf - tp->sndq.bytes)
+			   : 0;
+		return 0;
 	case SIOCOUTQNSD:
 		if (tp->state == TCPS_LISTEN)
 			return -EINVAL;

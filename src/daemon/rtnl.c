@@ -1,0 +1,1701 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rtnetlink emulation (see rtnl.h): requests a program sent on a
+ * NETLINK_ROUTE socket, answered from the vimage's state the way Linux's
+ * rtnetlink answers them, message for message, so that iproute2 cannot tell.
+ *
+ * The layout of every reply follows the kernel's fill functions
+ * (rtnl_fill_ifinfo, inet_fill_ifaddr, fib_dump_info, neigh_fill_info);
+ * attributes ip(8) never reads are left out. Dumps are produced in one go
+ * (the state cannot change under us: one thread drives the world) and cut
+ * into datagrams of RTNL_DGRAM_MAX bytes.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/fib_rules.h>
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/in_route.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if_arp.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vimage/net.h>
+
+#include "daemon/rtnl.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- reply buffer ---------------------------------------------------------- */
+struct rq {
+	struct vimage *vi;
+	uint32_t portid;
+	unsigned opts;
+	const struct rtnl_out *out;
+	const struct nlmsghdr *nlh; /* the request being answered */
+	uint8_t *buf;
+	size_t len, cap;
+	size_t msg;      /* offset of the message being built */
+	size_t nest[4];  /* offsets of open nests */
+	int depth;
+	bool nomem;
+	const char *why; /* extended ack text for the error, if any */
+};
+
+static int rq_fail(struct rq *q, int err, const char *why)
+{
+	q->why = why;
+	return err;
+}
+
+static bool rq_reserve(struct rq *q, size_t more)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (q->nomem)
+		return false;
+	if (q->len + more <= q->cap)
+		return true;
+	cap = q->cap ? q->cap : RTNL_DGRAM_MAX + 4096;
+	while (cap < q->len + more)
+		cap *= 2;
+	p = realloc(q->buf, cap);
+	if (!p) {
+		q->nomem = true;
+		return false;
+	}
+	q->buf = p;
+	q->cap = cap;
+	return true;
+}
+
+static void *rq_put(struct rq *q, const void *data, size_t len)
+{
+	size_t alen = NLMSG_ALIGN(len);
+	uint8_t *p;
+
+	if (!rq_reserve(q, alen))
+		return NULL;
+	p = q->buf + q->len;
+	if (data)
+		memcpy(p, data, len);
+	else
+		memset(p, 0, len);
+	memset(p + len, 0, alen - len);
+	q->len += alen;
+	return p;
+}
+
+static void rq_flush(struct rq *q)
+{
+	if (q->len && !q->nomem)
+		q->out->emit(q->out->arg, q->buf, q->len);
+	q->len = 0;
+	q->msg = 0;
+}
+
+static void msg_begin(struct rq *q, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr h = {
+		.nlmsg_type = type,
+		.nlmsg_flags = flags,
+		.nlmsg_seq = q->nlh->nlmsg_seq,
+		.nlmsg_pid = q->portid,
+	};
+
+	q->msg = q->len;
+	q->depth = 0;
+	rq_put(q, &h, sizeof(h));
+}
+
+/* Close the message; in a dump, a message that overflows the datagram
+ * moves to the next one, as the kernel's dump does when an skb is full. */
+static void msg_end(struct rq *q, bool dump)
+{
+	size_t mlen;
+
+	if (q->nomem)
+		return;
+	mlen = q->len - q->msg;
+	((struct nlmsghdr *)(q->buf + q->msg))->nlmsg_len = (uint32_t)mlen;
+	if (dump && q->msg > 0 && q->len > RTNL_DGRAM_MAX) {
+		q->out->emit(q->out->arg, q->buf, q->msg);
+		memmove(q->buf, q->buf + q->msg, mlen);
+		q->len = mlen;
+		q->msg = 0;
+	}
+}
+
+static void attr_put(struct rq *q, uint16_t type, const void *data, size_t len)
+{
+	struct nlattr a = {.nla_len = (uint16_t)(NLA_HDRLEN + len), .nla_type = type};
+	uint8_t *p;
+
+	if (!rq_reserve(q, NLA_HDRLEN + NLA_ALIGN(len)))
+		return;
+	p = rq_put(q, &a, sizeof(a));
+	if (p)
+		rq_put(q, data, len);
+}
+
+static void attr_u8(struct rq *q, uint16_t type, uint8_t v)
+{
+	attr_put(q, type, &v, 1);
+}
+
+static void attr_u32(struct rq *q, uint16_t type, uint32_t v)
+{
+	attr_put(q, type, &v, 4);
+}
+
+/* IPv4 addresses travel in network order. */
+static void attr_in4(struct rq *q, uint16_t type, uint32_t host)
+{
+	uint32_t be = htonl(host);
+
+	attr_put(q, type, &be, 4);
+}
+
+static void attr_str(struct rq *q, uint16_t type, const char *s)
+{
+	attr_put(q, type, s, strlen(s) + 1);
+}
+
+static void nest_begin(struct rq *q, uint16_t type)
+{
+	if (q->depth == (int)ARRAY_LEN(q->nest)) {
+		q->nomem = true; /* a bug, not an input: never more than 4 */
+		return;
+	}
+	q->nest[q->depth++] = q->len;
+	attr_put(q, type, NULL, 0);
+}
+
+static void nest_end(struct rq *q)
+{
+	size_t at;
+
+	if (q->depth == 0 || q->nomem)
+		return;
+	at = q->nest[--q->depth];
+	((struct nlattr *)(q->buf + at))->nla_len = (uint16_t)(q->len - at);
+}
+
+/* NLMSG_ERROR for the request being answered. Linux echoes the whole
+ * request after an error and only its header after a success (flagged
+ * NLM_F_CAPPED), or only the header whenever NETLINK_CAP_ACK is set. */
+static void send_error(struct rq *q, int err)
+{
+	const struct nlmsghdr *req = q->nlh;
+	struct nlmsgerr e = {.error = err};
+	bool capped = err == 0 || (q->opts & RTNL_F_CAP_ACK);
+	uint16_t flags = capped ? NLM_F_CAPPED : 0;
+	bool tlv = err && q->why && (q->opts & RTNL_F_EXT_ACK);
+
+	if (tlv)
+		flags |= NLM_F_ACK_TLVS;
+	rq_flush(q);
+	msg_begin(q, NLMSG_ERROR, flags);
+	e.msg = *req;
+	rq_put(q, &e, sizeof(e));
+	if (!capped && req->nlmsg_len > sizeof(*req))
+		rq_put(q, req + 1, req->nlmsg_len - sizeof(*req));
+	if (tlv)
+		attr_str(q, NLMSGERR_ATTR_MSG, q->why);
+	msg_end(q, false);
+	rq_flush(q);
+	q->why = NULL;
+}
+
+static void send_done(struct rq *q)
+{
+	int zero = 0;
+
+	/* In the last datagram of the dump when it fits, as the kernel. */
+	if (q->len + NLMSG_SPACE(sizeof(zero)) > RTNL_DGRAM_MAX)
+		rq_flush(q);
+	msg_begin(q, NLMSG_DONE, NLM_F_MULTI);
+	rq_put(q, &zero, sizeof(zero));
+	msg_end(q, false);
+	rq_flush(q);
+}
+
+/* ---- request parsing ---------------------------------------------------------- */
+/* The fixed header after the nlmsghdr, zero-filled when the sender sent
+ * less: old programs (glibc's getifaddrs among them) send dumps with a
+ * one-byte struct rtgenmsg, which Linux accepts. */
+static size_t req_hdr(const struct nlmsghdr *nlh, void *hdr, size_t size)
+{
+	size_t have = nlh->nlmsg_len - NLMSG_HDRLEN;
+
+	memset(hdr, 0, size);
+	if (have > size)
+		have = size;
+	memcpy(hdr, NLMSG_DATA(nlh), have);
+	return have;
+}
+
+/* Split an attribute stream into tb (types above max are ignored, as
+ * Linux's liberal parse does). Lengths must be exact: an attribute shorter
+ * than its header or longer than what remains is -EINVAL, where Linux's
+ * liberal parse would stop with a warning. */
+static int parse_stream(const uint8_t *p, size_t len, const struct nlattr **tb,
+			unsigned max)
+{
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	while (len > 0) {
+		const struct nlattr *a = (const void *)p;
+		size_t step;
+
+		if (len < NLA_HDRLEN || a->nla_len < NLA_HDRLEN || a->nla_len > len)
+			return -EINVAL;
+		if ((a->nla_type & NLA_TYPE_MASK) <= max)
+			tb[a->nla_type & NLA_TYPE_MASK] = a;
+		step = NLA_ALIGN(a->nla_len);
+		if (step >= len)
+			break;
+		p += step;
+		len -= step;
+	}
+	return 0;
+}
+
+/* The attributes after a fixed header of hdrlen bytes, which must be
+ * complete. */
+static int parse_attrs(struct rq *q, const struct nlmsghdr *nlh, size_t hdrlen,
+		       const struct nlattr **tb, unsigned max)
+{
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(hdrlen);
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + hdrlen)
+		return rq_fail(q, -EINVAL, "Invalid header for request");
+	if (off >= nlh->nlmsg_len)
+		return 0;
+	if (parse_stream((const uint8_t *)nlh + off, nlh->nlmsg_len - off, tb, max))
+		return rq_fail(q, -EINVAL, "Malformed attribute");
+	return 0;
+}
+
+/* Dumps tolerate a short fixed header (see req_hdr); attributes count
+ * only when the header is complete. */
+static int parse_dump(struct rq *q, const struct nlmsghdr *nlh, void *hdr,
+		      size_t hdrlen, const struct nlattr **tb, unsigned max)
+{
+	if (req_hdr(nlh, hdr, hdrlen) < hdrlen) {
+		memset(tb, 0, (max + 1) * sizeof(*tb));
+		return 0;
+	}
+	return parse_attrs(q, nlh, hdrlen, tb, max);
+}
+
+static const void *attr_data(const struct nlattr *a)
+{
+	return (const uint8_t *)a + NLA_HDRLEN;
+}
+
+static size_t attr_len(const struct nlattr *a)
+{
+	return a->nla_len - NLA_HDRLEN;
+}
+
+/* Typed readers: absent leaves *v alone and returns 0, too short is
+ * -EINVAL (Linux's policy check). */
+static int get_u32(struct rq *q, const struct nlattr *a, uint32_t *v)
+{
+	if (!a)
+		return 0;
+	if (attr_len(a) < 4)
+		return rq_fail(q, -EINVAL, "Attribute too short");
+	memcpy(v, attr_data(a), 4);
+	return 0;
+}
+
+static int get_in4(struct rq *q, const struct nlattr *a, uint32_t *host)
+{
+	uint32_t be;
+
+	if (!a)
+		return 0;
+	if (attr_len(a) < 4)
+		return rq_fail(q, -EINVAL, "Invalid IPv4 address");
+	memcpy(&be, attr_data(a), 4);
+	*host = ntohl(be);
+	return 0;
+}
+
+/* A name attribute: NUL within IFNAMSIZ, as nla_strscpy with the
+ * IFNAMSIZ policy. */
+static int get_name(struct rq *q, const struct nlattr *a, char name[VIF_NAMESIZ])
+{
+	size_t n;
+
+	name[0] = 0;
+	if (!a)
+		return 0;
+	n = strnlen(attr_data(a), attr_len(a));
+	if (n >= VIF_NAMESIZ)
+		return rq_fail(q, -EINVAL, "Interface name too long");
+	memcpy(name, attr_data(a), n);
+	name[n] = 0;
+	return 0;
+}
+
+static int get_mac(struct rq *q, const struct nlattr *a, uint8_t mac[6])
+{
+	if (attr_len(a) < 6)
+		return rq_fail(q, -EINVAL, "Invalid link address");
+	memcpy(mac, attr_data(a), 6);
+	return 0;
+}
+
+/* A short string attribute (a kind), NUL-terminated into buf. */
+static int get_str(struct rq *q, const struct nlattr *a, char *buf, size_t size)
+{
+	size_t n;
+
+	buf[0] = 0;
+	if (!a)
+		return 0;
+	n = strnlen(attr_data(a), attr_len(a));
+	if (n >= size)
+		return rq_fail(q, -EINVAL, "String attribute too long");
+	memcpy(buf, attr_data(a), n);
+	buf[n] = 0;
+	return 0;
+}
+
+/* ---- interfaces as Linux shows them -------------------------------------------- */
+static int port_has_carrier(void *ctx, struct ifnet *port)
+{
+	return rtnl_if_carrier(port) ? 1 : 0;
+}
+
+/* Linux's netif_carrier_ok: a veth has carrier while its peer is up, a
+ * bridge while one of its ports has, loopback and external devices
+ * always; nothing has while down. */
+bool rtnl_if_carrier(struct ifnet *ifp)
+{
+	struct ifnet *peer;
+
+	if (!(vif_flags(ifp) & VIFF_UP))
+		return false;
+	switch (vif_type(ifp)) {
+	case VIF_VE:
+		peer = vif_ve_peer(ifp);
+		return peer && (vif_flags(peer) & VIFF_UP);
+	case VIF_BRIDGE:
+		return vif_bridge_port_walk(ifp, port_has_carrier, NULL) == 1;
+	default:
+		return true;
+	}
+}
+
+/* dev_get_flags: RUNNING and LOWER_UP follow the carrier. */
+uint32_t rtnl_if_flags(struct ifnet *ifp)
+{
+	uint32_t f = vif_flags(ifp) & ~(uint32_t)(IFF_RUNNING | IFF_LOWER_UP);
+
+	if (rtnl_if_carrier(ifp))
+		f |= IFF_RUNNING | IFF_LOWER_UP;
+	return f;
+}
+
+static uint8_t if_operstate(struct ifnet *ifp)
+{
+	if (!(vif_flags(ifp) & VIFF_UP))
+		return IF_OPER_DOWN;
+	if (vif_type(ifp) == VIF_LOOPBACK)
+		return IF_OPER_UNKNOWN; /* lo has no operstate driver */
+	if (rtnl_if_carrier(ifp))
+		return IF_OPER_UP;
+	/* A device stacked on another (veth: iflink is the peer) waits for
+	 * the lower layer; a bridge without ports is simply down. */
+	return vif_type(ifp) == VIF_VE ? IF_OPER_LOWERLAYERDOWN : IF_OPER_DOWN;
+}
+
+static const char *if_kind(const struct ifnet *ifp)
+{
+	switch (vif_type(ifp)) {
+	case VIF_VE:
+		return "veth";
+	case VIF_BRIDGE:
+		return "bridge";
+	default:
+		return NULL; /* lo and external devices have no rtnl_link_ops */
+	}
+}
+
+static void fill_stats(struct rq *q, struct ifnet *ifp)
+{
+	struct vif_stats st;
+	struct rtnl_link_stats64 s64 = {0};
+	struct rtnl_link_stats s32 = {0};
+
+	vif_get_stats(ifp, &st);
+	s64.rx_packets = st.ipackets;
+	s64.tx_packets = st.opackets;
+	s64.rx_bytes = st.ibytes;
+	s64.tx_bytes = st.obytes;
+	s64.rx_errors = st.ierrors;
+	s64.tx_errors = st.oerrors;
+	s64.rx_dropped = st.idrops;
+	s64.tx_dropped = st.odrops;
+	s64.multicast = st.imcasts;
+	/* The 32-bit copy wraps, as the kernel's copy_rtnl_link_stats. */
+	s32.rx_packets = (uint32_t)s64.rx_packets;
+	s32.tx_packets = (uint32_t)s64.tx_packets;
+	s32.rx_bytes = (uint32_t)s64.rx_bytes;
+	s32.tx_bytes = (uint32_t)s64.tx_bytes;
+	s32.rx_errors = (uint32_t)s64.rx_errors;
+	s32.tx_errors = (uint32_t)s64.tx_errors;
+	s32.rx_dropped = (uint32_t)s64.rx_dropped;
+	s32.tx_dropped = (uint32_t)s64.tx_dropped;
+	s32.multicast = (uint32_t)s64.multicast;
+	attr_put(q, IFLA_STATS64, &s64, sizeof(s64));
+	attr_put(q, IFLA_STATS, &s32, sizeof(s32));
+}
+
+static void fill_link(struct rq *q, struct ifnet *ifp, uint16_t flags,
+		      bool stats, bool dump)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t zero[6];
+	bool lo = vif_type(ifp) == VIF_LOOPBACK;
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_type = lo ? ARPHRD_LOOPBACK : ARPHRD_ETHER,
+		.ifi_index = (int)vif_index(ifp),
+		.ifi_flags = rtnl_if_flags(ifp),
+	};
+	struct rtnl_link_ifmap map = {0};
+	struct ifnet *peer = vif_ve_peer(ifp), *master = vif_bridge_port_of(ifp);
+	const char *kind = if_kind(ifp);
+	bool carrier = rtnl_if_carrier(ifp);
+	uint8_t mac[6];
+
+	msg_begin(q, RTM_NEWLINK, flags);
+	rq_put(q, &ifi, sizeof(ifi));
+	attr_str(q, IFLA_IFNAME, vif_name(ifp));
+	attr_u32(q, IFLA_TXQLEN, 1000);
+	attr_u8(q, IFLA_OPERSTATE, if_operstate(ifp));
+	attr_u8(q, IFLA_LINKMODE, 0);
+	attr_u32(q, IFLA_MTU, vif_mtu(ifp));
+	attr_u32(q, IFLA_MIN_MTU, lo ? 0 : 68);
+	attr_u32(q, IFLA_MAX_MTU, lo ? 0 : 65535);
+	attr_u32(q, IFLA_GROUP, 0);
+	attr_u32(q, IFLA_PROMISCUITY, 0);
+	attr_u32(q, IFLA_NUM_TX_QUEUES, 1);
+	attr_u32(q, IFLA_GSO_MAX_SEGS, 65535);
+	attr_u32(q, IFLA_GSO_MAX_SIZE, 65536);
+	attr_u32(q, IFLA_NUM_RX_QUEUES, 1);
+	attr_u8(q, IFLA_CARRIER, carrier);
+	/* Linux attaches noqueue to virtual devices when they come up. */
+	attr_str(q, IFLA_QDISC, (vif_flags(ifp) & VIFF_UP) ? "noqueue" : "noop");
+	attr_u32(q, IFLA_CARRIER_CHANGES, 0);
+	attr_u8(q, IFLA_PROTO_DOWN, 0);
+	if (peer) {
+		attr_u32(q, IFLA_LINK, vif_index(peer));
+		/* A peer in another vimage: its index means nothing here, and
+		 * Linux says so with a netns id (ip prints "@ifN"). */
+		if (vif_vimage(peer) != vif_vimage(ifp))
+			attr_u32(q, IFLA_LINK_NETNSID, 0);
+	}
+	if (master)
+		attr_u32(q, IFLA_MASTER, vif_index(master));
+	attr_put(q, IFLA_MAP, &map, sizeof(map));
+	vif_mac(ifp, mac);
+	attr_put(q, IFLA_ADDRESS, lo ? zero : mac, 6);
+	attr_put(q, IFLA_BROADCAST, lo ? zero : bcast, 6);
+	if (stats)
+		fill_stats(q, ifp);
+	if (kind || master) {
+		nest_begin(q, IFLA_LINKINFO);
+		if (kind)
+			attr_str(q, IFLA_INFO_KIND, kind);
+		if (master)
+			attr_str(q, IFLA_INFO_SLAVE_KIND, "bridge");
+		nest_end(q);
+	}
+	msg_end(q, dump);
+}
+
+/* The interface a link request names: by index, else by IFLA_IFNAME. */
+static int find_link(struct rq *q, const struct ifinfomsg *ifi,
+		     const struct nlattr **tb, struct ifnet **out)
+{
+	char name[VIF_NAMESIZ];
+	int err;
+
+	*out = NULL;
+	if (ifi->ifi_index > 0) {
+		*out = vif_by_index(q->vi, (unsigned)ifi->ifi_index);
+		return *out ? 0 : rq_fail(q, -ENODEV, "Device not found");
+	}
+	err = get_name(q, tb[IFLA_IFNAME], name);
+	if (err)
+		return err;
+	if (name[0])
+		*out = vif_lookup(q->vi, name);
+	return 0;
+}
+
+static int do_getlink(struct rq *q, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[IFLA_MAX + 1];
+	struct ifinfomsg ifi;
+	uint32_t mask = 0;
+	struct ifnet *ifp;
+	int err;
+
+	err = parse_attrs(q, nlh, sizeof(ifi), tb, IFLA_MAX);
+	if (!err)
+		err = get_u32(q, tb[IFLA_EXT_MASK], &mask);
+	if (err)
+		return err;
+	req_hdr(nlh, &ifi, sizeof(ifi));
+	if (ifi.ifi_index <= 0 && !tb[IFLA_IFNAME] && !tb[IFLA_ALT_IFNAME])
+		return rq_fail(q, -EINVAL, "Missing ifindex or ifname");
+	err = find_link(q, &ifi, tb, &ifp);
+	if (err)
+		return err;
+	if (!ifp)
+		return rq_fail(q, -ENODEV, "Device not found");
+	fill_link(q, ifp, 0, !(mask & RTEXT_FILTER_SKIP_STATS), false);
+	rq_flush(q);
+	return 0;
+}
+
+static int dump_link(struct rq *q, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[IFLA_MAX + 1], *li[IFLA_INFO_MAX + 1];
+	struct ifinfomsg ifi;
+	uint32_t mask = 0, master = 0;
+	char kind[32] = "";
+	uint16_t flags = NLM_F_MULTI;
+	int err;
+
+	err = parse_dump(q, nlh, &ifi, sizeof(ifi), tb, IFLA_MAX);
+	if (!err)
+		err = get_u32(q, tb[IFLA_EXT_MASK], &mask);
+	if (!err)
+		err = get_u32(q, tb[IFLA_MASTER], &master);
+	if (err)
+		return err;
+	/* ip link show master BR / type KIND: the kernel filters. */
+	if (tb[IFLA_LINKINFO]) {
+		if (parse_stream(attr_data(tb[IFLA_LINKINFO]),
+				 attr_len(tb[IFLA_LINKINFO]), li, IFLA_INFO_MAX))
+			return rq_fail(q, -EINVAL, "Malformed IFLA_LINKINFO");
+		err = get_str(q, li[IFLA_INFO_KIND], kind, sizeof(kind));
+		if (err)
+			return err;
+	}
+	if (master || kind[0])
+		flags |= NLM_F_DUMP_FILTERED;
+	/* AF_BRIDGE asks for bridge port details (bridge link): none. */
+	if (ifi.ifi_family != AF_BRIDGE) {
+		for (struct ifnet *ifp = vif_first(q->vi); ifp; ifp = vif_next(ifp)) {
+			struct ifnet *br = vif_bridge_port_of(ifp);
+			const char *k = if_kind(ifp);
+
+			if (master && (!br || vif_index(br) != master))
+				continue;
+			if (kind[0] && (!k || strcmp(k, kind) != 0))
+				continue;
+			fill_link(q, ifp, flags, !(mask & RTEXT_FILTER_SKIP_STATS),
+				  true);
+		}
+	}
+	send_done(q);
+	return 0;
+}
+
+/* ---- link changes -------------------------------------------------------------- */
+static int set_master(struct rq *q, struct ifnet *ifp, uint32_t idx)
+{
+	struct ifnet *cur = vif_bridge_port_of(ifp), *br;
+	int err;
+
+	if (idx == 0)
+		return cur ? vif_bridge_del_port(cur, ifp) : 0;
+	br = vif_by_index(q->vi, idx);
+	if (!br)
+		return rq_fail(q, -EINVAL, "Master device not found");
+	if (br == cur)
+		return 0;
+	if (vif_type(br) != VIF_BRIDGE)
+		return rq_fail(q, -EOPNOTSUPP, "Master is not a bridge");
+	if (cur) {
+		err = vif_bridge_del_port(cur, ifp);
+		if (err)
+			return err;
+	}
+	return vif_bridge_add_port(br, ifp);
+}
+
+static int set_flags(struct rq *q, struct ifnet *ifp, const struct ifinfomsg *ifi)
+{
+	uint32_t cur = rtnl_if_flags(ifp), want;
+
+	if (!ifi->ifi_flags && !ifi->ifi_change)
+		return 0;
+	/* rtnl_dev_combine_flags: no change mask means every flag. */
+	want = ifi->ifi_flags;
+	if (ifi->ifi_change)
+		want = (want & ifi->ifi_change) | (cur & ~ifi->ifi_change);
+	/* The other changeable flags have no model here: say so rather
+	 * than pretend (only when a change is really asked for). */
+	if (ifi->ifi_change &&
+	    ((want ^ cur) & ifi->ifi_change &
+	     (IFF_NOARP | IFF_PROMISC | IFF_ALLMULTI)))
+		return rq_fail(q, -EOPNOTSUPP, "Flag change not supported");
+	return vif_set_up(ifp, want & IFF_UP);
+}
+
+/* What Linux's do_setlink changes, in its order (name, address, MTU,
+ * flags, master); earlier changes stay when a later one fails, as there. */
+static int setlink(struct rq *q, struct ifnet *ifp, const struct ifinfomsg *ifi,
+		   const struct nlattr **tb, bool by_index)
+{
+	char name[VIF_NAMESIZ];
+	uint32_t v = 0;
+	int err;
+
+	if (tb[IFLA_NET_NS_PID] || tb[IFLA_NET_NS_FD] || tb[IFLA_TARGET_NETNSID])
+		return rq_fail(q, -EOPNOTSUPP,
+			       "Moving to another namespace is not supported");
+	err = get_name(q, tb[IFLA_IFNAME], name);
+	if (err)
+		return err;
+	if (by_index && name[0] && strcmp(name, vif_name(ifp)) != 0) {
+		err = vif_rename(ifp, name);
+		if (err)
+			return err;
+	}
+	if (tb[IFLA_ADDRESS]) {
+		uint8_t mac[6];
+
+		err = get_mac(q, tb[IFLA_ADDRESS], mac);
+		if (!err)
+			err = vif_set_mac(ifp, mac);
+		if (err)
+			return err;
+	}
+	if (tb[IFLA_MTU]) {
+		err = get_u32(q, tb[IFLA_MTU], &v);
+		if (!err)
+			err = vif_set_mtu(ifp, v);
+		if (err)
+			return rq_fail(q, err, "Invalid MTU");
+	}
+	err = set_flags(q, ifp, ifi);
+	if (err)
+		return err;
+	if (tb[IFLA_MASTER]) {
+		err = get_u32(q, tb[IFLA_MASTER], &v);
+		if (!err)
+			err = set_master(q, ifp, v);
+		if (err)
+			return err;
+	}
+	if (tb[IFLA_TXQLEN]) {
+		err = get_u32(q, tb[IFLA_TXQLEN], &v);
+		if (!err && v != 1000)
+			err = rq_fail(q, -EOPNOTSUPP, "txqueuelen is fixed");
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* ip link add NAME type veth [peer name PEER]: the peer's ifinfomsg and
+ * attributes sit in IFLA_INFO_DATA / VETH_INFO_PEER. */
+static int new_veth(struct rq *q, const char *name, const struct nlattr *data,
+		    struct ifnet **out)
+{
+	const struct nlattr *vd[VETH_INFO_MAX + 1], *ptb[IFLA_MAX + 1];
+	char pname[VIF_NAMESIZ] = "";
+	struct ifinfomsg pifi = {0};
+	struct ifnet *a, *b;
+	int err;
+
+	memset(ptb, 0, sizeof(ptb));
+	if (data) {
+		if (parse_stream(attr_data(data), attr_len(data), vd, VETH_INFO_MAX))
+			return rq_fail(q, -EINVAL, "Malformed IFLA_INFO_DATA");
+		if (vd[VETH_INFO_PEER]) {
+			const struct nlattr *p = vd[VETH_INFO_PEER];
+
+			if (attr_len(p) < sizeof(pifi))
+				return rq_fail(q, -EINVAL, "Invalid peer header");
+			memcpy(&pifi, attr_data(p), sizeof(pifi));
+			if (parse_stream((const uint8_t *)attr_data(p) + sizeof(pifi),
+					 attr_len(p) - sizeof(pifi), ptb, IFLA_MAX))
+				return rq_fail(q, -EINVAL, "Malformed peer attributes");
+			err = get_name(q, ptb[IFLA_IFNAME], pname);
+			if (err)
+				return err;
+		}
+	}
+	if (ptb[IFLA_NET_NS_PID] || ptb[IFLA_NET_NS_FD] || ptb[IFLA_TARGET_NETNSID])
+		return rq_fail(q, -EOPNOTSUPP,
+			       "Peer in another namespace is not supported");
+	err = vif_ve_create(q->vi, name[0] ? name : NULL, q->vi,
+			    pname[0] ? pname : NULL, &a, &b);
+	if (err)
+		return err;
+	/* The peer's own settings (address, MTU, up), as veth_newlink. */
+	pifi.ifi_index = 0;
+	err = setlink(q, b, &pifi, ptb, false);
+	if (err) {
+		vif_destroy(a);
+		return err;
+	}
+	*out = a;
+	return 0;
+}
+
+static int do_newlink(struct rq *q, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[IFLA_MAX + 1], *li[IFLA_INFO_MAX + 1];
+	char name[VIF_NAMESIZ], kind[32] = "";
+	struct ifinfomsg ifi;
+	struct ifnet *ifp;
+	int err;
+
+	err = parse_attrs(q, nlh, sizeof(ifi), tb, IFLA_MAX);
+	if (err)
+		return err;
+	req_hdr(nlh, &ifi, sizeof(ifi));
+	memset(li, 0, sizeof(li));
+	if (tb[IFLA_LINKINFO]) {
+		if (parse_stream(attr_data(tb[IFLA_LINKINFO]),
+				 attr_len(tb[IFLA_LINKINFO]), li, IFLA_INFO_MAX))
+			return rq_fail(q, -EINVAL, "Malformed IFLA_LINKINFO");
+		err = get_str(q, li[IFLA_INFO_KIND], kind, sizeof(kind));
+		if (err)
+			return err;
+	}
+	err = find_link(q, &ifi, tb, &ifp);
+	if (err)
+		return err;
+	if (ifp) {
+		if (nlh->nlmsg_flags & NLM_F_EXCL)
+			return rq_fail(q, -EEXIST, "Device exists");
+		if (kind[0] && (!if_kind(ifp) || strcmp(kind, if_kind(ifp)) != 0))
+			return rq_fail(q, -EOPNOTSUPP, "Device of another kind");
+		return setlink(q, ifp, &ifi, tb, ifi.ifi_index > 0);
+	}
+	if (!(nlh->nlmsg_flags & NLM_F_CREATE))
+		return rq_fail(q, -ENODEV, "Device not found");
+	if (!kind[0])
+		return rq_fail(q, -EOPNOTSUPP, "Missing kind");
+	err = get_name(q, tb[IFLA_IFNAME], name);
+	if (err)
+		return err;
+	if (strcmp(kind, "veth") == 0)
+		err = new_veth(q, name, li[IFLA_INFO_DATA], &ifp);
+	else if (strcmp(kind, "bridge") == 0)
+		err = vif_bridge_create(q->vi, name[0] ? name : NULL, &ifp);
+	else
+		return rq_fail(q, -EOPNOTSUPP, "Unknown device type");
+	if (err)
+		return err;
+	/* rtnl_newlink then applies the rest (MTU, address, flags, master)
+	 * to the new device; a failure there takes it away again. */
+	err = setlink(q, ifp, &ifi, tb, false);
+	if (err)
+		vif_destroy(ifp);
+	return err;
+}
+
+static int do_dellink(struct rq *q, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[IFLA_MAX + 1];
+	struct ifinfomsg ifi;
+	struct ifnet *ifp;
+	int err;
+
+	err = parse_attrs(q, nlh, sizeof(ifi), tb, IFLA_MAX);
+	if (err)
+		return err;
+	req_hdr(nlh, &ifi, sizeof(ifi));
+	if (ifi.ifi_index <= 0 && !tb[IFLA_IFNAME])
+		return rq_fail(q, -EINVAL, "Missing ifindex or ifname");
+	err = find_link(q, &ifi, tb, &ifp);
+	if (err)
+		return err;
+	if (!ifp)
+		return rq_fail(q, -ENODEV, "Device not found");
+	/* lo and the daemon's external devices have no dellink. */
+	if (!if_kind(ifp))
+		return rq_fail(q, -EOPNOTSUPP, "Device cannot be deleted");
+	return vif_destroy(ifp);
+}
+
+/* ---- addresses ------------------------------------------------------------------ */
+static uint32_t mask4(unsigned plen)
+{
+	return plen ? ~0u << (32 - plen) : 0;
+}
+
+struct addr_walk {
+	struct rq *q;
+	struct ifnet *ifp;
+	uint16_t flags;
+	/* primaries of this interface so far, to mark secondaries */
+	struct vif_addr_info prim[32];
+	unsigned nprim;
+	/* a single match (RTM_DELADDR) */
+	const uint32_t *local, *prefix;
+	uint8_t plen;
+	struct vif_addr_info found;
+	bool have;
+};
+
+static void fill_addr(struct addr_walk *d, const struct vif_addr_info *a,
+		      bool secondary)
+{
+	struct rq *q = d->q;
+	uint32_t ip = a->addr.v4;
+	struct ifaddrmsg ifa = {
+		.ifa_family = AF_INET,
+		.ifa_prefixlen = (uint8_t)a->plen,
+		.ifa_flags = IFA_F_PERMANENT | (secondary ? IFA_F_SECONDARY : 0),
+		.ifa_scope = (ip >> 24) == 127 ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE,
+		.ifa_index = vif_index(d->ifp),
+	};
+	/* Hundredths of a second, as the kernel's jiffies-based stamps. */
+	uint32_t stamp = (uint32_t)(world_now(vimage_world(q->vi)) / 10000000u);
+	struct ifa_cacheinfo ci = {
+		.ifa_prefered = 0xffffffffu,
+		.ifa_valid = 0xffffffffu,
+		.cstamp = stamp,
+		.tstamp = stamp,
+	};
+
+	msg_begin(q, RTM_NEWADDR, d->flags);
+	rq_put(q, &ifa, sizeof(ifa));
+	attr_in4(q, IFA_ADDRESS, ip);
+	attr_in4(q, IFA_LOCAL, ip);
+	if (a->broadcast.family == AF_INET)
+		attr_in4(q, IFA_BROADCAST, a->broadcast.v4);
+	attr_str(q, IFA_LABEL, vif_name(d->ifp));
+	attr_u32(q, IFA_FLAGS, ifa.ifa_flags);
+	attr_put(q, IFA_CACHEINFO, &ci, sizeof(ci));
+	msg_end(q, true);
+}
+
+static int addr_one(void *ctx, const struct vif_addr_info *a)
+{
+	struct addr_walk *d = ctx;
+	bool secondary = false;
+
+	if (a->addr.family != AF_INET)
+		return 0;
+	/* Linux makes a further address in a subnet the interface already
+	 * has a secondary (IFA_F_SECONDARY). */
+	for (unsigned i = 0; i < d->nprim; i++)
+		if (d->prim[i].plen == a->plen &&
+		    ((d->prim[i].addr.v4 ^ a->addr.v4) & mask4(a->plen)) == 0)
+			secondary = true;
+	if (!secondary && d->nprim < ARRAY_LEN(d->prim))
+		d->prim[d->nprim++] = *a;
+	fill_addr(d, a, secondary);
+	return 0;
+}
+
+static int dump_addr(struct rq *q, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[IFA_MAX + 1];
+	struct addr_walk d = {.q = q};
+	struct ifaddrmsg ifm;
+	int err;
+
+	err = parse_dump(q, nlh, &ifm, sizeof(ifm), tb, IFA_MAX);
+	if (err)
+		return err;
+	d.flags = NLM_F_MULTI | (ifm.ifa_index ? NLM_F_DUMP_FILTERED : 0);
+	if (ifm.ifa_family == AF_INET || ifm.ifa_family == AF_UNSPEC) {
+		for (struct ifnet *ifp = vif_first(q->vi); ifp; ifp = vif_next(ifp)) {
+			if (ifm.ifa_index && vif_index(ifp) != ifm.ifa_index)
+				continue;
+			d.ifp = ifp;
+			d.nprim = 0;
+			vif_addr_walk(ifp, addr_one, &d);
+		}
+	}
+	send_done(q);
+	return 0;
+}
+
+static int addr_match(void *ctx, const struct vif_addr_info *a)
+{
+	struct addr_walk *d = ctx;
+
+	if (a->addr.family != AF_INET)
+		return 0;
+	if (d->local && a->addr.v4 != *d->local)
+		return 0;
+	if (d->prefix && (a->plen != d->plen ||
+			  ((a->addr.v4 ^ *d->prefix) & mask4(a->plen))))
+		return 0;
+	d->found = *a;
+	d->have = true;
+	return 1;
+}
+
+static int do_addr(struct rq *q, const struct nlmsghdr *nlh, bool add)
+{
+	const struct nlattr *tb[IFA_MAX + 1];
+	struct addr_walk d = {.q = q};
+	struct ifaddrmsg ifm;
+	uint32_t local = 0, address = 0;
+	struct vaddr va;
+	int err;
+
+	err = parse_attrs(q, nlh, sizeof(ifm), tb, IFA_MAX);
+	if (err)
+		return err;
+	req_hdr(nlh, &ifm, sizeof(ifm));
+	if (ifm.ifa_family != AF_INET)
+		return rq_fail(q, -EAFNOSUPPORT, "Only IPv4 addresses are supported");
+	err = get_in4(q, tb[IFA_LOCAL], &local);
+	if (!err)
+		err = get_in4(q, tb[IFA_ADDRESS], &address);
+	if (err)
+		return err;
+	if (ifm.ifa_prefixlen > 32)
+		return rq_fail(q, -EINVAL, "Invalid prefix length");
+	d.ifp = vif_by_index(q->vi, ifm.ifa_index);
+	if (!d.ifp)
+		return rq_fail(q, -ENODEV, "Device not found");
+	if (add) {
+		/* inet_rtm_newaddr: IFA_LOCAL is the address, IFA_ADDRESS
+		 * the peer (the same on a broadcast link). */
+		if (!tb[IFA_LOCAL] && !tb[IFA_ADDRESS])
+			return rq_fail(q, -EINVAL, "Missing address");
+		if (!tb[IFA_LOCAL])
+			local = address;
+		va = vaddr_v4(local);
+		err = vif_addr_add(d.ifp, &va, ifm.ifa_prefixlen);
+		/* An existing address is only refreshed by NLM_F_REPLACE. */
+		if (err == -EEXIST && (nlh->nlmsg_flags & NLM_F_REPLACE) &&
+		    !(nlh->nlmsg_flags & NLM_F_EXCL))
+			err = 0;
+		return err;
+	}
+	/* inet_rtm_deladdr: what the request names must match. */
+	if (tb[IFA_LOCAL])
+		d.local = &local;
+	if (tb[IFA_ADDRESS]) {
+		d.prefix = &address;
+		d.plen = ifm.ifa_prefixlen;
+	}
+	vif_addr_walk(d.ifp, addr_match, &d);
+	if (!d.have)
+		return rq_fail(q, -EADDRNOTAVAIL, "Address not found");
+	return vif_addr_del(d.ifp, &d.found.addr, d.found.plen);
+}
+
+/* ---- routes ----------------------------------------------------------------------- */
+struct route_walk {
+	struct rq *q;
+	uint8_t table;
+	uint8_t type, proto; /* filters, 0: any */
+	uint32_t oif;
+	uint16_t flags;
+	/* a single match (route_find) */
+	uint32_t dst;
+	unsigned plen;
+	struct vroute found;
+	bool have;
+};
+
+static uint8_t route_scope(const struct vroute *r)
+{
+	switch (r->type) {
+	case VRT_LOCAL:
+		return RT_SCOPE_HOST;
+	case VRT_BROADCAST:
+		return RT_SCOPE_LINK;
+	case VRT_UNICAST:
+		return r->gw.family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	default:
+		return RT_SCOPE_UNIVERSE;
+	}
+}
+
+/* The source the stack picks on ifp towards dst: an address in dst's
+ * subnet, else the first (RFC 1122 3.3.4.3), as ip_output does. */
+struct src_pick {
+	uint32_t to, first, match;
+};
+
+static int src_one(void *ctx, const struct vif_addr_info *a)
+{
+	struct src_pick *s = ctx;
+
+	if (a->addr.family != AF_INET)
+		return 0;
+	if (!s->first)
+		s->first = a->addr.v4;
+	if (((a->addr.v4 ^ s->to) & mask4(a->plen)) == 0) {
+		s->match = a->addr.v4;
+		return 1;
+	}
+	return 0;
+}
+
+static uint32_t pick_src(struct ifnet *ifp, uint32_t to)
+{
+	struct src_pick s = {.to = to};
+
+	vif_addr_walk(ifp, src_one, &s);
+	return s.match ? s.match : s.first;
+}
+
+static void fill_route(struct rq *q, const struct vroute *r, uint8_t table,
+		       uint16_t flags)
+{
+	struct rtmsg rtm = {
+		.rtm_family = AF_INET,
+		.rtm_dst_len = (uint8_t)r->plen,
+		.rtm_table = table,
+		.rtm_protocol = (uint8_t)r->proto,
+		.rtm_scope = route_scope(r),
+		.rtm_type = (uint8_t)r->type,
+	};
+
+	/* Linux marks a next hop whose device has no carrier "linkdown". */
+	if (r->ifp && r->type != VRT_LOCAL && !rtnl_if_carrier(r->ifp))
+		rtm.rtm_flags |= RTNH_F_LINKDOWN;
+	msg_begin(q, RTM_NEWROUTE, flags);
+	rq_put(q, &rtm, sizeof(rtm));
+	attr_u32(q, RTA_TABLE, table);
+	if (r->plen)
+		attr_in4(q, RTA_DST, r->dst.v4);
+	if (r->metric)
+		attr_u32(q, RTA_PRIORITY, r->metric);
+	if (r->prefsrc.family == AF_INET)
+		attr_in4(q, RTA_PREFSRC, r->prefsrc.v4);
+	if (r->mtu) {
+		nest_begin(q, RTA_METRICS);
+		attr_u32(q, RTAX_MTU, r->mtu);
+		nest_end(q);
+	}
+	if (r->gw.family == AF_INET)
+		attr_in4(q, RTA_GATEWAY, r->gw.v4);
+	if (r->ifp)
+		attr_u32(q, RTA_OIF, vif_index(r->ifp));
+	msg_end(q, true);
+}
+
+static int route_one(void *ctx, const struct vroute *r)
+{
+	struct route_walk *d = ctx;
+
+	if (r->dst.family != AF_INET)
+		return 0;
+	if (d->type && d->type != r->type)
+		return 0;
+	if (d->proto && d->proto != r->proto)
+		return 0;
+	if (d->oif && (!r->ifp || vif_index(r->ifp) != d->oif))
+		return 0;
+	fill_route(d->q, r, d->table, d->flags);
+	return 0;
+}
+
+static int dump_route(struct rq *q, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[RTA_MAX + 1];
+	struct route_walk d = {.q = q, .flags = NLM_F_MULTI};
+	uint32_t table;
+	struct rtmsg rtm;
+	int err;
+
+	err = parse_dump(q, nlh, &rtm, sizeof(rtm), tb, RTA_MAX);
+	table = rtm.rtm_table;
+	if (!err)
+		err = get_u32(q, tb[RTA_TABLE], &table);
+	if (!err)
+		err = get_u32(q, tb[RTA_OIF], &d.oif);
+	if (err)
+		return err;
+	d.type = rtm.rtm_type;
+	d.proto = rtm.rtm_protocol;
+	if (table || d.type || d.proto || d.oif)
+		d.flags |= NLM_F_DUMP_FILTERED;
+	/* Main then local, as a Linux dump of every table lists them. */
+	if (rtm.rtm_family == AF_INET || rtm.rtm_family == AF_UNSPEC) {
+		if (table == RT_TABLE_UNSPEC || table == RT_TABLE_MAIN) {
+			d.table = RT_TABLE_MAIN;
+			vroute_walk(q->vi, AF_INET, false, route_one, &d);
+		}
+		if (table == RT_TABLE_UNSPEC || table == RT_TABLE_LOCAL) {
+			d.table = RT_TABLE_LOCAL;
+			vroute_walk(q->vi, AF_INET, true, route_one, &d);
+		}
+	}
+	send_done(q);
+	return 0;
+}
+
+static struct ifnet *loopback_of(struct vimage *vi)
+{
+	for (struct ifnet *ifp = vif_first(vi); ifp; ifp = vif_next(ifp))
+		if (vif_type(ifp) == VIF_LOOPBACK)
+			return ifp;
+	return NULL;
+}
+
+/* ip route get: the lookup's result, shown as Linux's inet_rtm_getroute
+ * shows the route it made for it (RTM_F_CLONED). */
+static int do_getroute(struct rq *q, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[RTA_MAX + 1];
+	uint32_t dst = 0, src = 0, oif = 0, prefsrc;
+	struct rta_cacheinfo ci = {0};
+	struct rtmsg rtm, out;
+	struct ifnet *dev;
+	struct vroute r;
+	struct vaddr va;
+	int err;
+
+	err = parse_attrs(q, nlh, sizeof(rtm), tb, RTA_MAX);
+	if (err)
+		return err;
+	req_hdr(nlh, &rtm, sizeof(rtm));
+	if (rtm.rtm_family != AF_INET)
+		return rq_fail(q, -EAFNOSUPPORT, "Only IPv4 routes are supported");
+	err = get_in4(q, tb[RTA_DST], &dst);
+	if (!err)
+		err = get_in4(q, tb[RTA_SRC], &src);
+	if (!err)
+		err = get_u32(q, tb[RTA_OIF], &oif);
+	if (err)
+		return err;
+	if (oif && !vif_by_index(q->vi, oif))
+		return rq_fail(q, -ENODEV, "Device not found");
+	va = vaddr_v4(dst);
+	err = vroute_get(q->vi, &va, &r);
+	if (err)
+		return err;
+	/* fib_props: what each kind of reject route answers. */
+	switch (r.type) {
+	case VRT_BLACKHOLE:
+		return -EINVAL;
+	case VRT_UNREACHABLE:
+		return -EHOSTUNREACH;
+	case VRT_PROHIBIT:
+		return -EACCES;
+	default:
+		break;
+	}
+	out = (struct rtmsg){
+		.rtm_family = AF_INET,
+		.rtm_dst_len = 32,
+		.rtm_src_len = tb[RTA_SRC] ? 32 : 0,
+		.rtm_table = r.type == VRT_UNICAST ? RT_TABLE_MAIN : RT_TABLE_LOCAL,
+		.rtm_protocol = RTPROT_UNSPEC,
+		.rtm_scope = RT_SCOPE_UNIVERSE,
+		.rtm_type = (uint8_t)r.type,
+		.rtm_flags = RTM_F_CLONED,
+	};
+	/* Traffic to ourselves leaves through lo, as Linux's output route;
+	 * the cache flags say local/broadcast ("cache <local,brd>"). */
+	dev = r.ifp;
+	if (r.type == VRT_LOCAL) {
+		dev = loopback_of(q->vi);
+		out.rtm_flags |= RTCF_LOCAL;
+	} else if (r.type == VRT_BROADCAST) {
+		out.rtm_flags |= RTCF_LOCAL | RTCF_BROADCAST;
+	}
+	if (r.type == VRT_LOCAL)
+		prefsrc = dst; /* a local destination answers from itself */
+	else if (r.prefsrc.family == AF_INET)
+		prefsrc = r.prefsrc.v4;
+	else
+		prefsrc = r.ifp ? pick_src(r.ifp, r.gw.family ? r.gw.v4 : dst) : 0;
+	msg_begin(q, RTM_NEWROUTE, 0);
+	rq_put(q, &out, sizeof(out));
+	attr_u32(q, RTA_TABLE, out.rtm_table);
+	attr_in4(q, RTA_DST, dst);
+	if (tb[RTA_SRC])
+		attr_in4(q, RTA_SRC, src);
+	if (dev)
+		attr_u32(q, RTA_OIF, vif_index(dev));
+	if (prefsrc && !tb[RTA_SRC])
+		attr_in4(q, RTA_PREFSRC, prefsrc);
+	if (r.gw.family == AF_INET)
+		attr_in4(q, RTA_GATEWAY, r.gw.v4);
+	attr_u32(q, RTA_UID, 0);
+	attr_put(q, RTA_CACHEINFO, &ci, sizeof(ci));
+	msg_end(q, false);
+	rq_flush(q);
+	return 0;
+}
+
+static int route_find_one(void *ctx, const struct vroute *r)
+{
+	struct route_walk *f = ctx;
+
+	if (r->dst.family == AF_INET && r->dst.v4 == f->dst && r->plen == f->plen) {
+		f->found = *r;
+		f->have = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The main table's route for exactly dst/plen. */
+static bool route_find(struct vimage *vi, uint32_t dst, unsigned plen,
+		       struct vroute *out)
+{
+	struct route_walk f = {.dst = dst, .plen = plen};
+
+	vroute_walk(vi, AF_INET, false, route_find_one, &f);
+	if (f.have && out)
+		*out = f.found;
+	return f.have;
+}
+
+static int do_route(struct rq *q, const struct nlmsghdr *nlh, bool add)
+{
+	const struct nlattr *tb[RTA_MAX + 1];
+	uint32_t dst = 0, gw = 0, oif = 0, prio = 0, prefsrc = 0, table;
+	uint16_t f = nlh->nlmsg_flags;
+	struct vroute r = {0}, cur;
+	struct vaddr d;
+	struct rtmsg rtm;
+	int err;
+
+	err = parse_attrs(q, nlh, sizeof(rtm), tb, RTA_MAX);
+	if (err)
+		return err;
+	req_hdr(nlh, &rtm, sizeof(rtm));
+	if (rtm.rtm_family != AF_INET)
+		return rq_fail(q, -EAFNOSUPPORT, "Only IPv4 routes are supported");
+	table = rtm.rtm_table;
+	err = get_u32(q, tb[RTA_TABLE], &table);
+	if (!err)
+		err = get_in4(q, tb[RTA_DST], &dst);
+	if (!err)
+		err = get_in4(q, tb[RTA_GATEWAY], &gw);
+	if (!err)
+		err = get_u32(q, tb[RTA_OIF], &oif);
+	if (!err)
+		err = get_u32(q, tb[RTA_PRIORITY], &prio);
+	if (!err)
+		err = get_in4(q, tb[RTA_PREFSRC], &prefsrc);
+	if (err)
+		return err;
+	if (rtm.rtm_dst_len > 32)
+		return rq_fail(q, -EINVAL, "Invalid prefix length");
+	if (table != RT_TABLE_MAIN && table != RT_TABLE_UNSPEC)
+		return rq_fail(q, -EOPNOTSUPP, "Only the main table can be changed");
+	if (tb[RTA_MULTIPATH] || tb[RTA_VIA] || tb[RTA_ENCAP] || tb[RTA_NH_ID])
+		return rq_fail(q, -EOPNOTSUPP,
+			       "Multipath, via, encap and nexthop objects are not supported");
+	if (dst & ~mask4(rtm.rtm_dst_len))
+		return rq_fail(q, -EINVAL, "Invalid prefix for given prefix length");
+	if (oif && !(r.ifp = vif_by_index(q->vi, oif)))
+		return rq_fail(q, -ENODEV, "Device not found");
+	d = vaddr_v4(dst);
+	if (!add) {
+		/* fib_table_delete: what the request names must match. */
+		if (!route_find(q->vi, dst, rtm.rtm_dst_len, &cur) ||
+		    (tb[RTA_GATEWAY] && (cur.gw.family != AF_INET || cur.gw.v4 != gw)) ||
+		    (oif && cur.ifp != r.ifp) ||
+		    (rtm.rtm_type && rtm.rtm_type != (uint8_t)cur.type) ||
+		    (rtm.rtm_protocol && rtm.rtm_protocol != (uint8_t)cur.proto) ||
+		    (tb[RTA_PRIORITY] && prio != cur.metric))
+			return rq_fail(q, -ESRCH, "No such route");
+		return vroute_del(q->vi, &d, rtm.rtm_dst_len);
+	}
+	switch (rtm.rtm_type) {
+	case RTN_UNICAST:
+	case RTN_BLACKHOLE:
+	case RTN_UNREACHABLE:
+	case RTN_PROHIBIT:
+		r.type = (enum vrt_type)rtm.rtm_type;
+		break;
+	default:
+		return rq_fail(q, -EOPNOTSUPP, "Route type not supported");
+	}
+	r.dst = d;
+	r.plen = rtm.rtm_dst_len;
+	/* Protocol numbers pass through (zebra, bird, dhcp...). */
+	r.proto = rtm.rtm_protocol ? (enum vrt_proto)rtm.rtm_protocol : VRT_PROTO_BOOT;
+	r.metric = prio;
+	if (gw)
+		r.gw = vaddr_v4(gw);
+	if (tb[RTA_PREFSRC])
+		r.prefsrc = vaddr_v4(prefsrc);
+	if (tb[RTA_METRICS]) {
+		const struct nlattr *mx[RTAX_MAX + 1];
+
+		if (parse_stream(attr_data(tb[RTA_METRICS]),
+				 attr_len(tb[RTA_METRICS]), mx, RTAX_MAX))
+			return rq_fail(q, -EINVAL, "Malformed RTA_METRICS");
+		err = get_u32(q, mx[RTAX_MTU], &r.mtu);
+		if (err)
+			return err;
+	}
+	if (r.type == VRT_UNICAST && !r.gw.family && !r.ifp)
+		return rq_fail(q, -ENODEV, "Nexthop device required");
+	if (f & NLM_F_REPLACE) {
+		if (!(f & NLM_F_CREATE) && !route_find(q->vi, dst, r.plen, NULL))
+			return rq_fail(q, -ENOENT, "Route not found");
+		return vroute_replace(q->vi, &r);
+	}
+	return vroute_add(q->vi, &r);
+}
+
+/* Default policy rules, as a fresh Linux namespace has them, so that ip
+ * rule shows what it shows there. */
+static int dump_rule(struct rq *q, const struct nlmsghdr *nlh)
+{
+	static const struct {
+		uint32_t pref;
+		uint8_t table;
+	} rules[] = {{0, RT_TABLE_LOCAL}, {32766, RT_TABLE_MAIN},
+		     {32767, RT_TABLE_DEFAULT}};
+	struct fib_rule_hdr h;
+
+	req_hdr(nlh, &h, sizeof(h));
+	if (h.family == AF_INET || h.family == AF_UNSPEC) {
+		for (unsigned i = 0; i < ARRAY_LEN(rules); i++) {
+			struct fib_rule_hdr fr = {
+				.family = AF_INET,
+				.table = rules[i].table,
+				.action = FR_ACT_TO_TBL,
+			};
+
+			msg_begin(q, RTM_NEWRULE, NLM_F_MULTI);
+			rq_put(q, &fr, sizeof(fr));
+			attr_u32(q, FRA_TABLE, rules[i].table);
+			attr_u32(q, FRA_SUPPRESS_PREFIXLEN, 0xffffffffu);
+			if (rules[i].pref)
+				attr_u32(q, FRA_PRIORITY, rules[i].pref);
+			attr_u8(q, FRA_PROTOCOL, RTPROT_KERNEL);
+			msg_end(q, true);
+		}
+	}
+	send_done(q);
+	return 0;
+}
+
+/* ---- neighbours ----------------------------------------------------------------- */
+struct neigh_walk {
+	struct rq *q;
+	uint32_t ifindex; /* filter, 0: any */
+	uint16_t flags;
+	/* a single match */
+	struct ifnet *ifp;
+	uint32_t ip;
+	bool have;
+};
+
+static uint16_t nud_of(enum vneigh_state s)
+{
+	switch (s) {
+	case VNEIGH_INCOMPLETE:
+		return NUD_INCOMPLETE;
+	case VNEIGH_REACHABLE:
+		return NUD_REACHABLE;
+	case VNEIGH_STALE:
+		return NUD_STALE;
+	case VNEIGH_PERMANENT:
+		return NUD_PERMANENT;
+	case VNEIGH_FAILED:
+		return NUD_FAILED;
+	}
+	return NUD_NONE;
+}
+
+static int neigh_one(void *ctx, const struct vneigh_info *n)
+{
+	struct neigh_walk *d = ctx;
+	struct rq *q = d->q;
+	uint16_t state = nud_of(n->state);
+	struct ndmsg nd = {
+		.ndm_family = AF_INET,
+		.ndm_ifindex = (int)vif_index(n->ifp),
+		.ndm_state = state,
+		.ndm_type = RTN_UNICAST,
+	};
+	struct nda_cacheinfo ci = {0};
+
+	if (n->addr.family != AF_INET)
+		return 0;
+	if (d->ifindex && vif_index(n->ifp) != d->ifindex)
+		return 0;
+	msg_begin(q, RTM_NEWNEIGH, d->flags);
+	rq_put(q, &nd, sizeof(nd));
+	attr_in4(q, NDA_DST, n->addr.v4);
+	/* neigh_fill_info: the link address only while it is valid. */
+	if (state & (NUD_REACHABLE | NUD_STALE | NUD_PERMANENT))
+		attr_put(q, NDA_LLADDR, n->mac, 6);
+	attr_u32(q, NDA_PROBES, 0);
+	attr_put(q, NDA_CACHEINFO, &ci, sizeof(ci));
+	msg_end(q, true);
+	return 0;
+}
+
+static int dump_neigh(struct rq *q, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[NDA_MAX + 1];
+	struct neigh_walk d = {.q = q, .flags = NLM_F_MULTI};
+	struct ndmsg nd;
+	int err;
+
+	err = parse_dump(q, nlh, &nd, sizeof(nd), tb, NDA_MAX);
+	d.ifindex = nd.ndm_ifindex > 0 ? (uint32_t)nd.ndm_ifindex : 0;
+	if (!err)
+		err = get_u32(q, tb[NDA_IFINDEX], &d.ifindex);
+	if (err)
+		return err;
+	if (d.ifindex)
+		d.flags |= NLM_F_DUMP_FILTERED;
+	if (nd.ndm_family == AF_INET || nd.ndm_family == AF_UNSPEC)
+		vneigh_walk(q->vi, neigh_one, &d);
+	send_done(q);
+	return 0;
+}
+
+static int neigh_find_one(void *ctx, const struct vneigh_info *n)
+{
+	struct neigh_walk *d = ctx;
+
+	if (n->ifp == d->ifp && n->addr.family == AF_INET && n->addr.v4 == d->ip) {
+		d->have = true;
+		return 1;
+	}
+	return 0;
+}
+
+static int do_neigh(struct rq *q, const struct nlmsghdr *nlh, bool add)
+{
+	const struct nlattr *tb[NDA_MAX + 1];
+	struct neigh_walk d = {.q = q};
+	uint16_t f = nlh->nlmsg_flags;
+	struct ndmsg nd;
+	uint8_t mac[6];
+	struct vaddr va;
+	int err;
+
+	err = parse_attrs(q, nlh, sizeof(nd), tb, NDA_MAX);
+	if (err)
+		return err;
+	req_hdr(nlh, &nd, sizeof(nd));
+	if (nd.ndm_family != AF_INET)
+		return rq_fail(q, -EAFNOSUPPORT, "Only IPv4 neighbours are supported");
+	if (!tb[NDA_DST])
+		return rq_fail(q, -EINVAL, "Network address not specified");
+	err = get_in4(q, tb[NDA_DST], &d.ip);
+	if (err)
+		return err;
+	if (nd.ndm_ifindex <= 0)
+		return rq_fail(q, add ? -EINVAL : -ENOENT, "Device not specified");
+	d.ifp = vif_by_index(q->vi, (unsigned)nd.ndm_ifindex);
+	if (!d.ifp)
+		return rq_fail(q, -ENODEV, "Device not found");
+	va = vaddr_v4(d.ip);
+	if (!add)
+		return vneigh_del(d.ifp, &va);
+	vneigh_walk(q->vi, neigh_find_one, &d);
+	if (d.have && (f & NLM_F_EXCL))
+		return rq_fail(q, -EEXIST, "Neighbour exists");
+	if (!d.have && !(f & NLM_F_CREATE))
+		return rq_fail(q, -ENOENT, "Neighbour not found");
+	/* Only static entries are made by hand here: the other states
+	 * belong to the ARP machine. */
+	if (!(nd.ndm_state & (NUD_PERMANENT | NUD_NOARP)))
+		return rq_fail(q, -EOPNOTSUPP, "Only permanent entries are supported");
+	if (!tb[NDA_LLADDR])
+		return rq_fail(q, -EINVAL, "Link address required");
+	err = get_mac(q, tb[NDA_LLADDR], mac);
+	if (err)
+		return err;
+	return vneigh_add_permanent(d.ifp, &va, mac);
+}
+
+/* ---- dispatch ------------------------------------------------------------------- */
+/* One request. A non-zero return is answered with NLMSG_ERROR by the
+ * caller, except -EINTR: a dump, answered already and never acked (the
+ * kernel's netlink_rcv_skb does the same). */
+static int handle(struct rq *q, const struct nlmsghdr *nlh)
+{
+	uint16_t type = nlh->nlmsg_type;
+	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	int err;
+
+	if (type > RTM_MAX)
+		return rq_fail(q, -EOPNOTSUPP, "Unknown message type");
+	/* rtnetlink_rcv_msg: "All the messages must have at least 1 byte". */
+	if (nlh->nlmsg_len < NLMSG_LENGTH(1))
+		return 0;
+	if ((type & 3) == 2 && dump) {
+		switch (type) {
+		case RTM_GETLINK:
+			err = dump_link(q, nlh);
+			break;
+		case RTM_GETADDR:
+			err = dump_addr(q, nlh);
+			break;
+		case RTM_GETROUTE:
+			err = dump_route(q, nlh);
+			break;
+		case RTM_GETNEIGH:
+			err = dump_neigh(q, nlh);
+			break;
+		case RTM_GETRULE:
+			err = dump_rule(q, nlh);
+			break;
+		default:
+			/* Nothing of that kind here (qdiscs, netconf, nsids,
+			 * nexthops, stats...): an empty dump, never silence. */
+			send_done(q);
+			err = 0;
+			break;
+		}
+		return err ? err : -EINTR;
+	}
+	switch (type) {
+	case RTM_GETLINK:
+		return do_getlink(q, nlh);
+	case RTM_NEWLINK:
+		return do_newlink(q, nlh);
+	case RTM_DELLINK:
+		return do_dellink(q, nlh);
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		return do_addr(q, nlh, type == RTM_NEWADDR);
+	case RTM_GETROUTE:
+		return do_getroute(q, nlh);
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		return do_route(q, nlh, type == RTM_NEWROUTE);
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		return do_neigh(q, nlh, type == RTM_NEWNEIGH);
+	default:
+		return rq_fail(q, -EOPNOTSUPP, "Operation not supported");
+	}
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	while (len--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/* A header the datagram cuts short: answer with what there is of it. */
+static void framing_error(struct rq *q, const uint8_t *p, size_t len)
+{
+	struct nlmsghdr h = {0};
+	unsigned opts = q->opts;
+
+	memcpy(&h, p, len < sizeof(h) ? len : sizeof(h));
+	h.nlmsg_len = sizeof(h);
+	q->nlh = &h;
+	q->opts |= RTNL_F_CAP_ACK; /* the rest is not there to echo */
+	q->why = "Truncated message";
+	send_error(q, -EINVAL);
+	q->opts = opts;
+	q->nlh = NULL;
+}
+
+/* One message, copied to aligned memory: a program may send from any
+ * offset, and the handlers read structures in place. */
+static int one_message(struct rq *q, const uint8_t *p, uint32_t len)
+{
+	struct nlmsghdr *m = calloc(1, NLMSG_ALIGN(len) + NLMSG_ALIGNTO);
+	int err = 0;
+
+	if (!m)
+		return -ENOMEM;
+	memcpy(m, p, len);
+	q->nlh = m;
+	q->why = NULL;
+	/* Only requests are handled; control messages (NOOP, DONE,
+	 * ERROR...) and answers are at most acked. */
+	if ((m->nlmsg_flags & NLM_F_REQUEST) && m->nlmsg_type >= NLMSG_MIN_TYPE)
+		err = handle(q, m);
+	if (q->nomem && err != -EINTR)
+		err = -ENOMEM;
+	q->nomem = false;
+	q->len = 0;
+	if (err != -EINTR && (err || (m->nlmsg_flags & NLM_F_ACK)))
+		send_error(q, err);
+	q->nlh = NULL;
+	free(m);
+	return 0;
+}
+
+int rtnl_request_opts(struct vimage *vi, uint32_t portid, const void *dgram,
+		      size_t len, unsigned opts, const struct rtnl_out *out)
+{
+	struct rq q = {.vi = vi, .portid = portid, .opts = opts, .out = out};
+	const uint8_t *p = dgram;
+	int ret = 0;
+
+	if (!dgram || len < NLMSG_HDRLEN) {
+		if (dgram && len && !all_zero(p, len))
+			framing_error(&q, p, len);
+		free(q.buf);
+		return -EINVAL;
+	}
+	while (len > 0) {
+		const struct nlmsghdr *nlh = (const void *)p;
+		uint32_t mlen;
+		size_t step;
+
+		if (len < NLMSG_HDRLEN) {
+			/* Trailing bytes: zero padding is no message. */
+			if (!all_zero(p, len)) {
+				framing_error(&q, p, len);
+				ret = -EINVAL;
+			}
+			break;
+		}
+		memcpy(&mlen, &nlh->nlmsg_len, sizeof(mlen));
+		/* netlink_rcv_skb: a length below the header ends the
+		 * datagram (ip's zero padding after a dump request). */
+		if (mlen < NLMSG_HDRLEN)
+			break;
+		if (mlen > len) {
+			framing_error(&q, p, len);
+			ret = -EINVAL;
+			break;
+		}
+		ret = one_message(&q, p, mlen);
+		if (ret)
+			break;
+		step = NLMSG_ALIGN(mlen);
+		if (step >= len)
+			break;
+		p += step;
+		len -= step;
+	}
+	free(q.buf);
+	return ret;
+}
+
+int rtnl_request(struct vimage *vi, uint32_t portid, const void *dgram,
+		 size_t len, const struct rtnl_out *out)
+{
+	return rtnl_request_opts(vi, portid, dgram, len, 0, out);
+}

@@ -1,0 +1,1779 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * libvimage-preload.so: runs an unmodified dynamically linked program
+ * inside a vimage. `vimage NAME cmd` sets LD_PRELOAD, VIMAGE_SOCKET and
+ * VIMAGE_NAME; without VIMAGE_NAME the library does nothing.
+ *
+ * Every socket the program makes in AF_INET, AF_INET6 (as IPv4-mapped
+ * dual-stack) or AF_NETLINK (NETLINK_ROUTE) is a real descriptor: one end
+ * of an AF_UNIX socketpair whose other end vimaged holds (src/daemon/sock.c
+ * says what travels on it). So read/write, poll/select/epoll, fork, dup and
+ * exec need nothing from here. What needs the stack goes over a control
+ * connection to vimaged (one per process, made at start and again in a
+ * forked child): socket, bind, connect, listen, accept, names, options,
+ * shutdown, ioctls. Datagram sockets carry a small header per datagram, so
+ * their send/recv family is interposed too; a table indexed by descriptor
+ * says which descriptors are ours (a lookup is one load).
+ *
+ * After exec the table is rebuilt: each inherited socket's inode is asked
+ * about (the daemon names sockets by the inode of the program's end).
+ *
+ * Not reachable this way (documented in docs/PRELOAD.md): static binaries,
+ * raw syscalls (Go), and glibc's own internal socket calls (the DNS
+ * resolver, getaddrinfo's netlink probe), which do not go through symbol
+ * lookup.
+ */
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <vimage/ctl.h>
+#include <linux/if_link.h>
+
+#include "daemon/rtnl.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* ---- the real functions ---------------------------------------------------
+ */
+struct real {
+	int (*socket)(int, int, int);
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*listen)(int, int);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*getsockname)(int, struct sockaddr *, socklen_t *);
+	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*shutdown)(int, int);
+	int (*ioctl)(int, unsigned long, ...);
+	int (*close)(int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*sendto)(int, const void *, size_t, int,
+			  const struct sockaddr *, socklen_t);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned, int);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *,
+			    socklen_t *);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	int (*recvmmsg)(int, struct mmsghdr *, unsigned, int,
+			struct timespec *);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*readv)(int, const struct iovec *, int);
+	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*writev)(int, const struct iovec *, int);
+	int (*close_range)(unsigned, unsigned, int);
+};
+
+/* Per descriptor. */
+enum pk { PK_NONE, PK_STREAM, PK_LISTEN, PK_DGRAM, PK_NETLINK };
+
+struct pfd {
+	uint8_t kind;	/* enum pk */
+	uint8_t v6;	/* made as AF_INET6: addresses are IPv4-mapped */
+	uint8_t v6only; /* IPV6_V6ONLY: no IPv4, so nothing at all here */
+	uint8_t connected;
+	uint8_t recvttl;
+	int type, proto;
+	uint32_t portid;
+	uint64_t id;
+};
+
+#define TABLE_MAX 65536
+
+static struct {
+	bool active;
+	bool inited;
+	struct real r;
+	pthread_mutex_t lock; /* the control connection */
+	int ctl;	      /* control connection, -1 when none */
+	pid_t ctl_pid;	      /* the process that made it */
+	uint32_t seq;
+	char path[108];
+	char name[VIMAGE_NAME_MAX + 1];
+	struct pfd *tab; /* TABLE_MAX entries, allocated at start */
+} g = {.lock = PTHREAD_MUTEX_INITIALIZER, .ctl = -1};
+
+static void *sym(const char *n)
+{
+	void *p = dlsym(RTLD_NEXT, n);
+
+	if (!p) {
+		fprintf(stderr, "libvimage-preload: no %s in libc\n", n);
+		abort();
+	}
+	return p;
+}
+
+static void load_real(void)
+{
+	g.r.socket = sym("socket");
+	g.r.bind = sym("bind");
+	g.r.connect = sym("connect");
+	g.r.listen = sym("listen");
+	g.r.accept4 = sym("accept4");
+	g.r.getsockname = sym("getsockname");
+	g.r.getpeername = sym("getpeername");
+	g.r.setsockopt = sym("setsockopt");
+	g.r.getsockopt = sym("getsockopt");
+	g.r.shutdown = sym("shutdown");
+	g.r.ioctl = sym("ioctl");
+	g.r.close = sym("close");
+	g.r.dup = sym("dup");
+	g.r.dup2 = sym("dup2");
+	g.r.dup3 = sym("dup3");
+	g.r.fcntl = sym("fcntl");
+	g.r.send = sym("send");
+	g.r.sendto = sym("sendto");
+	g.r.sendmsg = sym("sendmsg");
+	g.r.sendmmsg = sym("sendmmsg");
+	g.r.recv = sym("recv");
+	g.r.recvfrom = sym("recvfrom");
+	g.r.recvmsg = sym("recvmsg");
+	g.r.recvmmsg = sym("recvmmsg");
+	g.r.read = sym("read");
+	g.r.readv = sym("readv");
+	g.r.write = sym("write");
+	g.r.writev = sym("writev");
+	g.r.close_range = dlsym(RTLD_NEXT, "close_range");
+}
+
+static void preload_init(void);
+#define ENSURE()                                                               \
+	do {                                                                   \
+		if (!g.inited)                                                 \
+			preload_init();                                        \
+	} while (0)
+
+static struct pfd *pfd_of(int fd)
+{
+	ENSURE();
+	if (!g.active || fd < 0 || fd >= TABLE_MAX || !g.tab)
+		return NULL;
+	return g.tab[fd].kind ? &g.tab[fd] : NULL;
+}
+
+static void pfd_clear(int fd)
+{
+	if (g.tab && fd >= 0 && fd < TABLE_MAX)
+		memset(&g.tab[fd], 0, sizeof(g.tab[fd]));
+}
+
+static int set_errno(int neg)
+{
+	errno = -neg;
+	return -1;
+}
+
+/* ---- the control connection ------------------------------------------------
+ */
+static void warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warn_once(const char *fmt, ...)
+{
+	static atomic_int said;
+	va_list ap;
+
+	if (atomic_exchange(&said, 1))
+		return;
+	fprintf(stderr, "libvimage-preload: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int io_full(int fd, uint8_t *buf, size_t len, bool out, int *fd_in)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n;
+
+		if (out) {
+			n = g.r.send(fd, buf + off, len - off, MSG_NOSIGNAL);
+		} else {
+			union {
+				struct cmsghdr h;
+				char b[CMSG_SPACE(sizeof(int))];
+			} cm;
+			struct iovec iov = {buf + off, len - off};
+			struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+			if (fd_in) {
+				mh.msg_control = cm.b;
+				mh.msg_controllen = sizeof(cm.b);
+			}
+			n = g.r.recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+			if (n > 0 && fd_in && mh.msg_controllen) {
+				struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+				if (c && c->cmsg_level == SOL_SOCKET &&
+				    c->cmsg_type == SCM_RIGHTS)
+					memcpy(fd_in, CMSG_DATA(c), sizeof(int));
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -ENETDOWN;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Connect to vimaged and attach this process to the vimage. */
+static int ctl_open(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct ctl_buf b;
+	uint8_t hdr[CTL_HDR_LEN], *rb = NULL;
+	struct ctl_hdr h;
+	struct ctl_msg m;
+	struct ctl_attr a;
+	int fd, rc = -ENETDOWN;
+
+	fd = g.r.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g.path);
+	if (g.r.connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		rc = -errno;
+		g.r.close(fd);
+		return rc;
+	}
+	ctl_buf_init(&b, CTL_REQ_MAX);
+	ctl_msg_begin(&b, CTL_T_ATTACH, 0, 1);
+	ctl_put_str(&b, CTL_A_NAME, g.name);
+	if (!ctl_msg_end(&b) && !io_full(fd, b.data, b.len, true, NULL) &&
+	    !io_full(fd, hdr, sizeof(hdr), false, NULL) &&
+	    !ctl_hdr_parse(hdr, sizeof(hdr), CTL_REQ_MAX, &h, NULL, 0) &&
+	    (rb = malloc(h.length)) != NULL) {
+		memcpy(rb, hdr, sizeof(hdr));
+		if (!io_full(fd, rb + CTL_HDR_LEN, h.length - CTL_HDR_LEN,
+			     false, NULL) &&
+		    !ctl_msg_parse(rb, h.length, CTL_REQ_MAX, false, &m, NULL,
+				   0) &&
+		    ctl_attr_find(m.attrs, m.attrs_len, CTL_A_ERRNO, &a))
+			rc = ctl_attr_i32(&a);
+	}
+	ctl_buf_free(&b);
+	free(rb);
+	if (rc) {
+		g.r.close(fd);
+		return rc;
+	}
+	g.ctl = fd;
+	g.ctl_pid = getpid();
+	return 0;
+}
+
+struct rpc {
+	uint8_t *buf;
+	struct ctl_msg m;
+	int fd; /* a descriptor that came with the reply, or -1 */
+};
+
+/* One request, one reply. Returns the reply's errno (0 or negative), or
+ * -ENETDOWN when vimaged cannot be reached. */
+static int rpc(struct ctl_buf *req, struct rpc *r)
+{
+	uint8_t hdr[CTL_HDR_LEN];
+	struct ctl_hdr h;
+	struct ctl_attr a;
+	int rc;
+
+	r->buf = NULL;
+	r->fd = -1;
+	if (ctl_msg_end(req))
+		return -EMSGSIZE;
+	pthread_mutex_lock(&g.lock);
+	if (g.ctl >= 0 && g.ctl_pid != getpid()) {
+		/* A child that did not pass through our fork handler
+		 * (vfork, clone): the connection is the parent's. */
+		g.r.close(g.ctl);
+		g.ctl = -1;
+	}
+	if (g.ctl < 0 && ctl_open()) {
+		pthread_mutex_unlock(&g.lock);
+		warn_once("cannot reach vimaged at %s", g.path);
+		return -ENETDOWN;
+	}
+	rc = io_full(g.ctl, req->data, req->len, true, NULL);
+	if (!rc)
+		rc = io_full(g.ctl, hdr, sizeof(hdr), false, &r->fd);
+	if (!rc)
+		rc = ctl_hdr_parse(hdr, sizeof(hdr), CTL_REPLY_MAX, &h, NULL, 0)
+			 ? -EPROTO
+			 : 0;
+	if (!rc) {
+		r->buf = malloc(h.length);
+		rc = r->buf ? 0 : -ENOMEM;
+	}
+	if (!rc) {
+		memcpy(r->buf, hdr, sizeof(hdr));
+		rc = io_full(g.ctl, r->buf + CTL_HDR_LEN,
+			     h.length - CTL_HDR_LEN, false, NULL);
+	}
+	if (rc) {
+		/* The connection is out of step or gone. */
+		g.r.close(g.ctl);
+		g.ctl = -1;
+	}
+	pthread_mutex_unlock(&g.lock);
+	if (!rc && ctl_msg_parse(r->buf, h.length, CTL_REPLY_MAX, false, &r->m,
+				 NULL, 0))
+		rc = -EPROTO;
+	if (!rc)
+		rc = ctl_attr_find(r->m.attrs, r->m.attrs_len, CTL_A_ERRNO, &a)
+			 ? ctl_attr_i32(&a)
+			 : -EPROTO;
+	if (rc == -ENETDOWN)
+		warn_once("lost vimaged at %s", g.path);
+	return rc;
+}
+
+static void rpc_done(struct rpc *r)
+{
+	free(r->buf);
+	if (r->fd >= 0)
+		g.r.close(r->fd);
+	r->buf = NULL;
+	r->fd = -1;
+}
+
+static bool rattr(const struct rpc *r, uint16_t t, struct ctl_attr *a)
+{
+	return r->buf && ctl_attr_find(r->m.attrs, r->m.attrs_len, t, a);
+}
+
+static void req_begin(struct ctl_buf *b, uint16_t type, const struct pfd *p)
+{
+	ctl_buf_init(b, CTL_REQ_MAX);
+	ctl_msg_begin(b, type, 0, ++g.seq);
+	if (p)
+		ctl_put_u64(b, CTL_A_SOCKID, p->id);
+}
+
+/* A simple request on a socket: the errno. */
+static int simple(uint16_t type, const struct pfd *p, int32_t arg)
+{
+	struct ctl_buf b;
+	struct rpc r;
+	int rc;
+
+	req_begin(&b, type, p);
+	ctl_put_i32(&b, CTL_A_ARG, arg);
+	rc = rpc(&b, &r);
+	ctl_buf_free(&b);
+	rpc_done(&r);
+	return rc;
+}
+
+/* ---- addresses ------------------------------------------------------------
+ */
+/* A program's address to the stack's (IPv4). */
+static int addr_in(const struct pfd *p, const struct sockaddr *sa,
+		   socklen_t len, struct sockaddr_in *out, bool bind)
+{
+	const struct sockaddr_in6 *s6 = (const void *)sa;
+
+	if (!sa || len < sizeof(sa_family_t))
+		return -EINVAL;
+	if (sa->sa_family != AF_INET6) {
+		if (len > sizeof(*out))
+			len = sizeof(*out);
+		memset(out, 0, sizeof(*out));
+		memcpy(out, sa, len);
+		return 0;
+	}
+	if (len < sizeof(*s6))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = s6->sin6_port;
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		memcpy(&out->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	} else if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr)) {
+		out->sin_addr.s_addr = htonl(INADDR_ANY);
+	} else if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr)) {
+		out->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else {
+		/* No IPv6 in the stack yet. */
+		return bind ? -EADDRNOTAVAIL : -ENETUNREACH;
+	}
+	return 0;
+}
+
+/* The stack's address to the program's: IPv4-mapped for an AF_INET6
+ * socket. */
+static void addr_out(const struct pfd *p, const void *sa, socklen_t salen,
+		     struct sockaddr *to, socklen_t *tolen)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 s6;
+	const void *src = sa;
+	socklen_t n = salen;
+
+	if (!to || !tolen)
+		return;
+	if (p && p->v6 && salen >= sizeof(sin)) {
+		memcpy(&sin, sa, sizeof(sin));
+		if (sin.sin_family == AF_INET) {
+			memset(&s6, 0, sizeof(s6));
+			s6.sin6_family = AF_INET6;
+			s6.sin6_port = sin.sin_port;
+			if (sin.sin_addr.s_addr != htonl(INADDR_ANY)) {
+				s6.sin6_addr.s6_addr[10] = 0xff;
+				s6.sin6_addr.s6_addr[11] = 0xff;
+				memcpy(&s6.sin6_addr.s6_addr[12],
+				       &sin.sin_addr, 4);
+			}
+			src = &s6;
+			n = sizeof(s6);
+		}
+	}
+	memcpy(to, src, n < *tolen ? n : *tolen);
+	*tolen = n;
+}
+
+/* ---- the table after exec --------------------------------------------------
+ */
+static void adopt(int fd, uint64_t id)
+{
+	struct ctl_buf b;
+	struct ctl_attr a;
+	struct rpc r;
+	struct pfd p = {.id = id};
+	int32_t dom = 0, type = 0;
+
+	req_begin(&b, CTL_T_SOCK_LOOKUP, &p);
+	if (!rpc(&b, &r)) {
+		if (rattr(&r, CTL_A_DOMAIN, &a))
+			dom = ctl_attr_i32(&a);
+		if (rattr(&r, CTL_A_STYPE, &a))
+			type = ctl_attr_i32(&a);
+		if (rattr(&r, CTL_A_PROTO, &a))
+			p.proto = ctl_attr_i32(&a);
+		if (rattr(&r, CTL_A_ARG, &a))
+			p.portid = (uint32_t)ctl_attr_i32(&a);
+		p.type = type < 0 ? SOCK_STREAM : type;
+		p.kind = dom == AF_NETLINK	? PK_NETLINK
+			 : type < 0		? PK_LISTEN
+			 : type == SOCK_STREAM ? PK_STREAM
+					       : PK_DGRAM;
+		p.v6 = dom == AF_INET6;
+		p.connected = 1; /* we cannot know; sends may then omit */
+		g.tab[fd] = p;
+	}
+	ctl_buf_free(&b);
+	rpc_done(&r);
+}
+
+static void rebuild(void)
+{
+	/* Descriptors below the limit that are AF_UNIX sockets may be ours;
+	 * ask about each. Cheap when there are none. */
+	long max = sysconf(_SC_OPEN_MAX);
+
+	if (max <= 0 || max > TABLE_MAX)
+		max = TABLE_MAX;
+	for (int fd = 0; fd < max && fd < 1024; fd++) {
+		struct stat st;
+		int dom = 0;
+		socklen_t l = sizeof(dom);
+
+		if (fstat(fd, &st) || !S_ISSOCK(st.st_mode))
+			continue;
+		if (g.r.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) ||
+		    dom != AF_UNIX)
+			continue;
+		adopt(fd, (uint64_t)st.st_ino);
+	}
+}
+
+static void atfork_child(void)
+{
+	/* The inherited control connection is the parent's: make ours. */
+	if (g.ctl >= 0)
+		g.r.close(g.ctl);
+	g.ctl = -1;
+	pthread_mutex_init(&g.lock, NULL);
+	if (ctl_open())
+		warn_once("cannot reach vimaged at %s", g.path);
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+	const char *name = getenv("VIMAGE_NAME");
+	const char *path = getenv("VIMAGE_SOCKET");
+
+	if (g.inited)
+		return;
+	g.inited = true;
+	load_real();
+	if (!name || !*name || !path || !*path)
+		return;
+	if (strlen(path) >= sizeof(g.path) ||
+	    strlen(name) >= sizeof(g.name)) {
+		fprintf(stderr, "libvimage-preload: VIMAGE_SOCKET or "
+				"VIMAGE_NAME too long\n");
+		_exit(127);
+	}
+	strcpy(g.path, path);
+	strcpy(g.name, name);
+	g.tab = calloc(TABLE_MAX, sizeof(*g.tab));
+	if (!g.tab) {
+		fprintf(stderr, "libvimage-preload: out of memory\n");
+		_exit(127);
+	}
+	g.active = true;
+	if (ctl_open()) {
+		/* Fail closed: the program must not reach the host network
+		 * instead; its socket calls will fail with ENETDOWN. */
+		warn_once("cannot reach vimaged at %s (socket calls will "
+			  "fail)",
+			  g.path);
+	}
+	pthread_atfork(NULL, NULL, atfork_child);
+	rebuild();
+}
+
+/* ---- sockets ---------------------------------------------------------------
+ */
+static const char zeros[1 << 16];
+
+EXPORT int socket(int domain, int type, int protocol)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct ctl_buf b;
+	struct ctl_attr a;
+	struct rpc r;
+	struct pfd p = {0};
+	int rc, fd;
+
+	ENSURE();
+	if (!g.active || (domain != AF_INET && domain != AF_INET6 &&
+			  domain != AF_NETLINK))
+		return g.r.socket(domain, type, protocol);
+	if (domain == AF_NETLINK && protocol != NETLINK_ROUTE)
+		return set_errno(-EPROTONOSUPPORT);
+	req_begin(&b, CTL_T_SOCKET, NULL);
+	ctl_put_i32(&b, CTL_A_DOMAIN, domain == AF_INET6 ? AF_INET : domain);
+	ctl_put_i32(&b, CTL_A_STYPE, base);
+	ctl_put_i32(&b, CTL_A_PROTO,
+		    domain == AF_INET6 && protocol == IPPROTO_ICMPV6
+			? IPPROTO_ICMP
+			: protocol);
+	rc = rpc(&b, &r);
+	ctl_buf_free(&b);
+	if (rc || r.fd < 0 || !rattr(&r, CTL_A_SOCKID, &a)) {
+		rpc_done(&r);
+		return set_errno(rc ? rc : -EPROTO);
+	}
+	p.id = ctl_attr_u64(&a);
+	if (rattr(&r, CTL_A_ARG, &a))
+		p.portid = (uint32_t)ctl_attr_i32(&a);
+	fd = r.fd;
+	r.fd = -1;
+	rpc_done(&r);
+	if (fd >= TABLE_MAX) {
+		g.r.close(fd);
+		return set_errno(-EMFILE);
+	}
+	p.kind = domain == AF_NETLINK ? PK_NETLINK
+		 : base == SOCK_STREAM ? PK_STREAM
+				       : PK_DGRAM;
+	p.v6 = domain == AF_INET6;
+	p.type = base;
+	p.proto = protocol;
+	g.tab[fd] = p;
+	/* The descriptor came with close-on-exec; keep it only if asked. */
+	if (!(type & SOCK_CLOEXEC))
+		g.r.fcntl(fd, F_SETFD, 0);
+	if (type & SOCK_NONBLOCK)
+		g.r.fcntl(fd, F_SETFL, g.r.fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct pfd *p = pfd_of(fd);
+	struct sockaddr_in sin;
+	struct ctl_buf b;
+	struct rpc r;
+	int rc;
+
+	if (!p)
+		return g.r.bind(fd, sa, len);
+	if (p->kind == PK_NETLINK)
+		return 0; /* the daemon chose the port id */
+	if (p->v6only)
+		return 0; /* no IPv6: bound to nothing that exists */
+	rc = addr_in(p, sa, len, &sin, true);
+	if (rc)
+		return set_errno(rc);
+	req_begin(&b, CTL_T_BIND, p);
+	ctl_put(&b, CTL_A_SOCKADDR, &sin, sizeof(sin));
+	rc = rpc(&b, &r);
+	ctl_buf_free(&b);
+	rpc_done(&r);
+	return rc ? set_errno(rc) : 0;
+}
+
+static bool nonblocking(int fd)
+{
+	int fl = g.r.fcntl(fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+static int sock_error(struct pfd *p)
+{
+	struct ctl_buf b;
+	struct ctl_attr a;
+	struct rpc r;
+	int rc, e = 0;
+
+	req_begin(&b, CTL_T_GETSOCKOPT, p);
+	ctl_put_i32(&b, CTL_A_OPTLEVEL, SOL_SOCKET);
+	ctl_put_i32(&b, CTL_A_OPTNAME, SO_ERROR);
+	ctl_put_i32(&b, CTL_A_ARG, sizeof(int));
+	rc = rpc(&b, &r);
+	ctl_buf_free(&b);
+	if (!rc && rattr(&r, CTL_A_DATA, &a) && a.len == sizeof(int))
+		memcpy(&e, a.val, sizeof(int));
+	rpc_done(&r);
+	return rc ? rc : -e;
+}
+
+EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct pfd *p = pfd_of(fd);
+	struct sockaddr_in sin;
+	struct ctl_buf b;
+	struct rpc r;
+	uint32_t filler = 0;
+	int rc;
+
+	if (!p)
+		return g.r.connect(fd, sa, len);
+	if (p->kind == PK_NETLINK)
+		return 0;
+	if (p->v6only)
+		return set_errno(-ENETUNREACH);
+	if (sa && len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_UNSPEC;
+	} else {
+		rc = addr_in(p, sa, len, &sin, false);
+		if (rc)
+			return set_errno(rc);
+	}
+	if (p->kind == PK_STREAM && sin.sin_family == AF_INET) {
+		/* Hold POLLOUT back until the connection is resolved: fill
+		 * our end's send allowance; vimaged discards the filler. */
+		int sb = 0;
+		socklen_t l = sizeof(sb);
+		ssize_t n;
+
+		if (!g.r.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, &l) &&
+		    sb > 0) {
+			size_t want = (size_t)sb / 4 + 4096;
+
+			while (filler < want) {
+				size_t k = want - filler;
+
+				n = g.r.send(fd, zeros,
+					     k < sizeof(zeros) ? k : sizeof(zeros),
+					     MSG_DONTWAIT | MSG_NOSIGNAL);
+				if (n <= 0)
+					break;
+				filler += (uint32_t)n;
+			}
+		}
+	}
+	req_begin(&b, CTL_T_CONNECT, p);
+	ctl_put(&b, CTL_A_SOCKADDR, &sin,
+		sin.sin_family == AF_UNSPEC ? sizeof(sa_family_t)
+					    : sizeof(sin));
+	if (filler)
+		ctl_put_u32(&b, CTL_A_FILLER, filler);
+	rc = rpc(&b, &r);
+	ctl_buf_free(&b);
+	rpc_done(&r);
+	if (p->kind == PK_DGRAM) {
+		if (!rc)
+			p->connected = sin.sin_family == AF_INET;
+		return rc ? set_errno(rc) : 0;
+	}
+	if (rc != -EINPROGRESS)
+		return rc ? set_errno(rc) : 0;
+	if (nonblocking(fd))
+		return set_errno(-EINPROGRESS);
+	/* Blocking connect: the end turns writable when it is resolved. */
+	for (;;) {
+		struct pollfd pf = {.fd = fd, .events = POLLOUT};
+		int n = poll(&pf, 1, -1);
+
+		if (n < 0 && errno == EINTR)
+			return -1; /* EINTR; it goes on in the background */
+		if (n < 0)
+			return -1;
+		if (n > 0)
+			break;
+	}
+	rc = sock_error(p);
+	return rc ? set_errno(rc) : 0;
+}
+
+EXPORT int listen(int fd, int backlog)
+{
+	struct pfd *p = pfd_of(fd);
+	int rc;
+
+	if (!p)
+		return g.r.listen(fd, backlog);
+	if (p->kind == PK_NETLINK || p->kind == PK_DGRAM)
+		return set_errno(-EOPNOTSUPP);
+	if (p->v6only) {
+		p->kind = PK_LISTEN;
+		return 0;
+	}
+	rc = simple(CTL_T_LISTEN, p, backlog);
+	if (rc)
+		return set_errno(rc);
+	p->kind = PK_LISTEN;
+	return 0;
+}
+
+EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	struct pfd *p = pfd_of(fd);
+
+	if (!p)
+		return g.r.accept4(fd, sa, len, flags);
+	if (p->kind != PK_LISTEN)
+		return set_errno(p->kind == PK_STREAM ? -EINVAL : -EOPNOTSUPP);
+	for (;;) {
+		struct ctl_buf b;
+		struct ctl_attr a;
+		struct rpc r;
+		struct pfd np = {0};
+		int rc, nfd = -1;
+		char tok;
+
+		if (p->v6only) {
+			rc = -EAGAIN;
+		} else {
+			req_begin(&b, CTL_T_ACCEPT, p);
+			rc = rpc(&b, &r);
+			ctl_buf_free(&b);
+			if (rattr(&r, CTL_A_DRAIN, &a) && ctl_attr_u8(&a))
+				g.r.recv(fd, &tok, 1, MSG_DONTWAIT);
+			if (!rc && r.fd >= 0 && rattr(&r, CTL_A_SOCKID, &a)) {
+				np.id = ctl_attr_u64(&a);
+				nfd = r.fd;
+				r.fd = -1;
+				if (rattr(&r, CTL_A_SOCKADDR, &a))
+					addr_out(p, a.val, (socklen_t)a.len, sa,
+						 len);
+			} else if (!rc) {
+				rc = -EPROTO;
+			}
+			rpc_done(&r);
+		}
+		if (nfd >= 0) {
+			if (nfd >= TABLE_MAX) {
+				g.r.close(nfd);
+				return set_errno(-EMFILE);
+			}
+			np.kind = PK_STREAM;
+			np.v6 = p->v6;
+			np.type = SOCK_STREAM;
+			np.proto = p->proto;
+			np.connected = 1;
+			g.tab[nfd] = np;
+			if (!(flags & SOCK_CLOEXEC))
+				g.r.fcntl(nfd, F_SETFD, 0);
+			if (flags & SOCK_NONBLOCK)
+				g.r.fcntl(nfd, F_SETFL,
+					  g.r.fcntl(nfd, F_GETFL) |
+					      O_NONBLOCK);
+			return nfd;
+		}
+		if (rc != -EAGAIN || nonblocking(fd))
+			return set_errno(rc);
+		{
+			struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+			if (poll(&pf, 1, -1) < 0)
+				return -1; /* EINTR */
+			if (pf.revents & (POLLHUP | POLLERR))
+				return set_errno(-ECONNABORTED);
+		}
+	}
+}
+
+EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	return accept4(fd, sa, len, 0);
+}
+
+static int getname(int fd, struct sockaddr *sa, socklen_t *len, bool peer)
+{
+	struct pfd *p = pfd_of(fd);
+	struct ctl_buf b;
+	struct ctl_attr a;
+	struct rpc r;
+	int rc;
+
+	if (!p)
+		return peer ? g.r.getpeername(fd, sa, len)
+			    : g.r.getsockname(fd, sa, len);
+	if (!sa || !len)
+		return set_errno(-EFAULT);
+	if (p->v6only) {
+		struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+
+		if (peer)
+			return set_errno(-ENOTCONN);
+		memcpy(sa, &s6, *len < sizeof(s6) ? *len : sizeof(s6));
+		*len = sizeof(s6);
+		return 0;
+	}
+	req_begin(&b, CTL_T_GETNAME, p);
+	ctl_put_i32(&b, CTL_A_ARG, peer);
+	rc = rpc(&b, &r);
+	ctl_buf_free(&b);
+	if (!rc && rattr(&r, CTL_A_SOCKADDR, &a))
+		addr_out(p, a.val, (socklen_t)a.len, sa, len);
+	rpc_done(&r);
+	return rc ? set_errno(rc) : 0;
+}
+
+EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	return getname(fd, sa, len, false);
+}
+
+EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	return getname(fd, sa, len, true);
+}
+
+EXPORT int setsockopt(int fd, int level, int name, const void *val,
+		      socklen_t len)
+{
+	struct pfd *p = pfd_of(fd);
+	struct ctl_buf b;
+	struct rpc r;
+	int rc;
+
+	if (!p)
+		return g.r.setsockopt(fd, level, name, val, len);
+	if (p->kind == PK_NETLINK && level != SOL_NETLINK)
+		return 0; /* buffer sizes: the pair has its own */
+	if (level == IPPROTO_IPV6) {
+		if (!p->v6)
+			return set_errno(-ENOPROTOOPT);
+		if (name == IPV6_V6ONLY && val && len >= sizeof(int))
+			p->v6only = *(const int *)val != 0;
+		return 0; /* no IPv6 traffic to apply it to */
+	}
+	if (level == SOL_SOCKET &&
+	    (name == SO_RCVTIMEO || name == SO_SNDTIMEO ||
+	     name == SO_ATTACH_FILTER || name == SO_DETACH_FILTER))
+		/* Timeouts act on our end; a BPF filter would see our
+		 * framing, and the stack delivers only what it should. */
+		return name == SO_RCVTIMEO || name == SO_SNDTIMEO
+			   ? g.r.setsockopt(fd, level, name, val, len)
+			   : 0;
+	if (len > CTL_DATA_MAX || (len && !val))
+		return set_errno(len ? -EFAULT : -EINVAL);
+	if (level == IPPROTO_IP && name == IP_RECVTTL && val &&
+	    len >= sizeof(int))
+		p->recvttl = *(const int *)val != 0;
+	req_begin(&b, CTL_T_SETSOCKOPT, p);
+	ctl_put_i32(&b, CTL_A_OPTLEVEL, level);
+	ctl_put_i32(&b, CTL_A_OPTNAME, name);
+	ctl_put(&b, CTL_A_DATA, val, len);
+	rc = rpc(&b, &r);
+	ctl_buf_free(&b);
+	rpc_done(&r);
+	return rc ? set_errno(rc) : 0;
+}
+
+EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct pfd *p = pfd_of(fd);
+	struct ctl_buf b;
+	struct ctl_attr a;
+	struct rpc r;
+	int rc, v = -1;
+
+	if (!p)
+		return g.r.getsockopt(fd, level, name, val, len);
+	if (!val || !len)
+		return set_errno(-EFAULT);
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_TYPE:
+			v = p->type;
+			break;
+		case SO_DOMAIN:
+			v = p->kind == PK_NETLINK ? AF_NETLINK
+			    : p->v6		 ? AF_INET6
+						 : AF_INET;
+			break;
+		case SO_PROTOCOL:
+			v = p->proto ? p->proto
+			    : p->type == SOCK_STREAM ? IPPROTO_TCP
+			    : p->type == SOCK_DGRAM  ? IPPROTO_UDP
+						     : 0;
+			break;
+		case SO_RCVTIMEO:
+		case SO_SNDTIMEO:
+			return g.r.getsockopt(fd, level, name, val, len);
+		}
+	}
+	if (level == IPPROTO_IPV6 && p->v6) {
+		v = name == IPV6_V6ONLY ? p->v6only : 0;
+	}
+	if (v >= 0 || p->kind == PK_NETLINK) {
+		if (v < 0)
+			v = 0;
+		memcpy(val, &v, *len < sizeof(v) ? *len : sizeof(v));
+		*len = *len < sizeof(v) ? *len : sizeof(v);
+		return 0;
+	}
+	req_begin(&b, CTL_T_GETSOCKOPT, p);
+	ctl_put_i32(&b, CTL_A_OPTLEVEL, level);
+	ctl_put_i32(&b, CTL_A_OPTNAME, name);
+	ctl_put_i32(&b, CTL_A_ARG, (int32_t)(*len > CTL_DATA_MAX ? CTL_DATA_MAX
+								   : *len));
+	rc = rpc(&b, &r);
+	ctl_buf_free(&b);
+	if (!rc && rattr(&r, CTL_A_DATA, &a)) {
+		memcpy(val, a.val, a.len < *len ? a.len : *len);
+		*len = a.len < *len ? a.len : *len;
+	}
+	rpc_done(&r);
+	return rc ? set_errno(rc) : 0;
+}
+
+EXPORT int shutdown(int fd, int how)
+{
+	struct pfd *p = pfd_of(fd);
+	int rc = 0;
+
+	if (!p)
+		return g.r.shutdown(fd, how);
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return set_errno(-EINVAL);
+	if (p->kind == PK_NETLINK)
+		return g.r.shutdown(fd, how);
+	/* The write side is the pair's own end of stream, so the FIN
+	 * follows the data already written; the stack is told about the
+	 * rest (and a listener or datagram socket about everything). */
+	if (p->kind != PK_STREAM || how != SHUT_WR)
+		rc = simple(CTL_T_SOCK_SHUTDOWN, p,
+			    p->kind == PK_STREAM ? SHUT_RD : how);
+	if (rc)
+		return set_errno(rc);
+	if (p->kind == PK_STREAM)
+		g.r.shutdown(fd, how);
+	return 0;
+}
+
+/* ---- datagrams -------------------------------------------------------------
+ */
+static ssize_t dgram_send(struct pfd *p, int fd, const struct iovec *iov,
+			  int iovcnt, int flags, const struct sockaddr *to,
+			  socklen_t tolen)
+{
+	struct ctl_dgram h = {.magic = CTL_DGRAM_MAGIC};
+	struct iovec v[UIO_MAXIOV];
+	struct msghdr mh = {.msg_iov = v};
+	size_t total = 0;
+	ssize_t n;
+
+	if (iovcnt < 0 || iovcnt >= UIO_MAXIOV)
+		return set_errno(-EINVAL);
+	if (to && tolen) {
+		struct sockaddr_in sin;
+		int rc = addr_in(p, to, tolen, &sin, false);
+
+		if (rc)
+			return set_errno(rc);
+		if (sin.sin_family != AF_INET)
+			return set_errno(-EAFNOSUPPORT);
+		h.flags = CTL_DG_ADDR;
+		h.port = sin.sin_port;
+		memcpy(&h.addr, &sin.sin_addr, 4);
+	} else if (!p->connected) {
+		return set_errno(-EDESTADDRREQ);
+	}
+	v[0] = (struct iovec){&h, sizeof(h)};
+	for (int i = 0; i < iovcnt; i++) {
+		v[i + 1] = iov[i];
+		total += iov[i].iov_len;
+	}
+	if (total > 65535)
+		return set_errno(-EMSGSIZE);
+	mh.msg_iovlen = (size_t)iovcnt + 1;
+	n = g.r.sendmsg(fd, &mh,
+			(flags & (MSG_DONTWAIT)) | MSG_NOSIGNAL);
+	if (n < 0)
+		return -1;
+	return n >= (ssize_t)sizeof(h) ? n - (ssize_t)sizeof(h) : 0;
+}
+
+static ssize_t dgram_recv(struct pfd *p, int fd, struct msghdr *msg,
+			  int flags)
+{
+	struct ctl_dgram h;
+	struct iovec v[UIO_MAXIOV];
+	struct msghdr mh = {.msg_iov = v};
+	ssize_t n;
+
+	if (msg->msg_iovlen >= UIO_MAXIOV)
+		return set_errno(-EINVAL);
+	if (flags & MSG_ERRQUEUE)
+		return set_errno(-EAGAIN); /* no error queue */
+	v[0] = (struct iovec){&h, sizeof(h)};
+	for (size_t i = 0; i < msg->msg_iovlen; i++)
+		v[i + 1] = msg->msg_iov[i];
+	mh.msg_iovlen = msg->msg_iovlen + 1;
+	n = g.r.recvmsg(fd, &mh, flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC |
+					  MSG_WAITALL));
+	if (n < 0)
+		return -1;
+	if (n < (ssize_t)sizeof(h) || h.magic != CTL_DGRAM_MAGIC) {
+		/* Only vimaged writes here; a short message means it went
+		 * away mid-write. */
+		if (n == 0)
+			return 0;
+		return set_errno(-EIO);
+	}
+	msg->msg_flags = mh.msg_flags & MSG_TRUNC;
+	if (msg->msg_name) {
+		struct sockaddr_in sin = {.sin_family = AF_INET,
+					  .sin_port = h.port};
+
+		memcpy(&sin.sin_addr, &h.addr, 4);
+		addr_out(p, &sin, sizeof(sin), msg->msg_name,
+			 &msg->msg_namelen);
+	}
+	if (msg->msg_control) {
+		size_t room = msg->msg_controllen;
+
+		msg->msg_controllen = 0;
+		if (p->recvttl && h.ttl && room >= CMSG_SPACE(sizeof(int))) {
+			struct cmsghdr *c = msg->msg_control;
+			int ttl = h.ttl;
+
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_TTL;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &ttl, sizeof(int));
+			msg->msg_controllen = CMSG_SPACE(sizeof(int));
+		}
+	}
+	return n - (ssize_t)sizeof(h);
+}
+
+/* Netlink: the pair carries the datagrams as they are; the source is the
+ * kernel (port 0) as far as the program can tell. */
+static ssize_t nl_recv(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t n;
+	void *name = msg->msg_name;
+	socklen_t namelen = msg->msg_namelen;
+
+	msg->msg_name = NULL;
+	msg->msg_namelen = 0;
+	n = g.r.recvmsg(fd, msg, flags);
+	msg->msg_name = name;
+	if (name && n >= 0) {
+		struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
+
+		memcpy(name, &nl, namelen < sizeof(nl) ? namelen : sizeof(nl));
+		msg->msg_namelen = sizeof(nl);
+	} else {
+		msg->msg_namelen = namelen;
+	}
+	return n;
+}
+
+EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct pfd *p = pfd_of(fd);
+
+	if (!p)
+		return g.r.sendmsg(fd, msg, flags);
+	if (p->kind == PK_DGRAM)
+		return dgram_send(p, fd, msg->msg_iov, (int)msg->msg_iovlen,
+				  flags, msg->msg_name, msg->msg_namelen);
+	{
+		struct msghdr m = *msg;
+
+		m.msg_name = NULL;
+		m.msg_namelen = 0;
+		if (p->kind != PK_NETLINK) {
+			m.msg_control = NULL; /* no ancillary data on TCP */
+			m.msg_controllen = 0;
+		}
+		return g.r.sendmsg(fd, &m, flags & ~MSG_MORE);
+	}
+}
+
+EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+		      const struct sockaddr *to, socklen_t tolen)
+{
+	struct pfd *p = pfd_of(fd);
+	struct iovec iov = {(void *)buf, len};
+
+	if (!p)
+		return g.r.sendto(fd, buf, len, flags, to, tolen);
+	if (p->kind == PK_DGRAM)
+		return dgram_send(p, fd, &iov, 1, flags, to, tolen);
+	return g.r.send(fd, buf, len, flags & ~MSG_MORE);
+}
+
+EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	return sendto(fd, buf, len, flags, NULL, 0);
+}
+
+EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
+{
+	struct pfd *p = pfd_of(fd);
+	unsigned i;
+
+	if (!p)
+		return g.r.sendmmsg(fd, v, n, flags);
+	for (i = 0; i < n; i++) {
+		ssize_t k = sendmsg(fd, &v[i].msg_hdr, flags);
+
+		if (k < 0)
+			return i ? (int)i : -1;
+		v[i].msg_len = (unsigned)k;
+	}
+	return (int)i;
+}
+
+EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct pfd *p = pfd_of(fd);
+	ssize_t n;
+
+	if (!p)
+		return g.r.recvmsg(fd, msg, flags);
+	if (p->kind == PK_DGRAM)
+		return dgram_recv(p, fd, msg, flags);
+	if (p->kind == PK_NETLINK)
+		return nl_recv(fd, msg, flags);
+	{
+		void *ctl = msg->msg_control;
+
+		msg->msg_control = NULL;
+		msg->msg_controllen = 0;
+		n = g.r.recvmsg(fd, msg, flags);
+		msg->msg_control = ctl;
+		msg->msg_namelen = 0; /* TCP does not give the source */
+	}
+	return n;
+}
+
+EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+			struct sockaddr *from, socklen_t *fromlen)
+{
+	struct pfd *p = pfd_of(fd);
+	struct iovec iov = {buf, len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	if (!p)
+		return g.r.recvfrom(fd, buf, len, flags, from, fromlen);
+	if (p->kind == PK_STREAM || p->kind == PK_LISTEN) {
+		n = g.r.recv(fd, buf, len, flags);
+		if (n >= 0 && from && fromlen)
+			*fromlen = 0;
+		return n;
+	}
+	if (from && fromlen) {
+		mh.msg_name = from;
+		mh.msg_namelen = *fromlen;
+	}
+	n = recvmsg(fd, &mh, flags);
+	if (n >= 0 && from && fromlen)
+		*fromlen = mh.msg_namelen;
+	return n;
+}
+
+EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	return recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
+		    struct timespec *t)
+{
+	struct pfd *p = pfd_of(fd);
+	unsigned i;
+
+	if (!p)
+		return g.r.recvmmsg(fd, v, n, flags, t);
+	for (i = 0; i < n; i++) {
+		ssize_t k = recvmsg(fd, &v[i].msg_hdr,
+				    (flags & ~MSG_WAITFORONE) |
+					(i && (flags & MSG_WAITFORONE)
+					     ? MSG_DONTWAIT
+					     : 0));
+
+		if (k < 0)
+			return i ? (int)i : -1;
+		v[i].msg_len = (unsigned)k;
+	}
+	return (int)i;
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+	struct pfd *p = pfd_of(fd);
+
+	if (!p || p->kind == PK_STREAM)
+		return g.r.read(fd, buf, len);
+	return recvfrom(fd, buf, len, 0, NULL, NULL);
+}
+
+EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+	struct pfd *p = pfd_of(fd);
+	struct msghdr mh = {.msg_iov = (struct iovec *)iov};
+
+	if (!p || p->kind == PK_STREAM)
+		return g.r.readv(fd, iov, n);
+	if (n < 0)
+		return set_errno(-EINVAL);
+	mh.msg_iovlen = (size_t)n;
+	return recvmsg(fd, &mh, 0);
+}
+
+EXPORT ssize_t write(int fd, const void *buf, size_t len)
+{
+	struct pfd *p = pfd_of(fd);
+
+	if (!p || p->kind != PK_DGRAM)
+		return g.r.write(fd, buf, len);
+	return sendto(fd, buf, len, 0, NULL, 0);
+}
+
+EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+	struct pfd *p = pfd_of(fd);
+
+	if (!p || p->kind != PK_DGRAM)
+		return g.r.writev(fd, iov, n);
+	return dgram_send(p, fd, iov, n, 0, NULL, 0);
+}
+
+/* Fortified callers reach these instead. */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
+		       int flags, struct sockaddr *from, socklen_t *fromlen);
+EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	if (len > buflen)
+		abort();
+	return read(fd, buf, len);
+}
+
+EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen,
+			  int flags)
+{
+	if (len > buflen)
+		abort();
+	return recv(fd, buf, len, flags);
+}
+
+EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
+			      int flags, struct sockaddr *from,
+			      socklen_t *fromlen)
+{
+	if (len > buflen)
+		abort();
+	return recvfrom(fd, buf, len, flags, from, fromlen);
+}
+
+/* ---- descriptors -----------------------------------------------------------
+ */
+EXPORT int close(int fd)
+{
+	ENSURE();
+	pfd_clear(fd);
+	return g.r.close(fd);
+}
+
+EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	ENSURE();
+	if (!g.r.close_range)
+		return set_errno(-ENOSYS);
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		for (unsigned fd = first; fd <= last && fd < TABLE_MAX; fd++)
+			pfd_clear((int)fd);
+	return g.r.close_range(first, last, flags);
+}
+
+static int dup_done(int from, int to)
+{
+	if (to >= 0 && to != from) {
+		struct pfd *p = pfd_of(from);
+
+		if (to >= TABLE_MAX) {
+			if (p) {
+				g.r.close(to);
+				return set_errno(-EMFILE);
+			}
+		} else if (g.tab) {
+			if (p)
+				g.tab[to] = *p;
+			else
+				pfd_clear(to);
+		}
+	}
+	return to;
+}
+
+EXPORT int dup(int fd)
+{
+	ENSURE();
+	return dup_done(fd, g.r.dup(fd));
+}
+
+EXPORT int dup2(int fd, int to)
+{
+	ENSURE();
+	return dup_done(fd, g.r.dup2(fd, to));
+}
+
+EXPORT int dup3(int fd, int to, int flags)
+{
+	ENSURE();
+	return dup_done(fd, g.r.dup3(fd, to, flags));
+}
+
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+	int rc;
+
+	ENSURE();
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	rc = g.r.fcntl(fd, cmd, arg);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return dup_done(fd, rc);
+	return rc;
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return fcntl(fd, cmd, arg);
+}
+
+/* ---- ioctls ----------------------------------------------------------------
+ */
+/* An interface ioctl, done by vimaged on the caller's structure (flat: no
+ * pointers cross). */
+static int if_ioctl(unsigned long req, void *arg, size_t len)
+{
+	struct ctl_buf b;
+	struct ctl_attr a;
+	struct rpc r;
+	int rc;
+
+	req_begin(&b, CTL_T_IOCTL, NULL);
+	ctl_put_u32(&b, CTL_A_REQ, (uint32_t)req);
+	ctl_put(&b, CTL_A_DATA, arg, len);
+	rc = rpc(&b, &r);
+	ctl_buf_free(&b);
+	if (!rc && rattr(&r, CTL_A_DATA, &a))
+		memcpy(arg, a.val, a.len < len ? a.len : len);
+	rpc_done(&r);
+	return rc;
+}
+
+static int ioctl_ifconf(struct ifconf *ifc)
+{
+	size_t room = ifc->ifc_len > 0 ? (size_t)ifc->ifc_len : 0;
+	struct ifconf_flat *f;
+	int rc;
+
+	if (room > CTL_DATA_MAX - sizeof(*f))
+		room = CTL_DATA_MAX - sizeof(*f);
+	f = calloc(1, sizeof(*f) + room);
+	if (!f)
+		return -ENOMEM;
+	f->len = (int32_t)room;
+	f->null_buf = !ifc->ifc_buf;
+	rc = if_ioctl(SIOCGIFCONF, f, sizeof(*f) + room);
+	if (!rc) {
+		if (ifc->ifc_buf && f->len > 0)
+			memcpy(ifc->ifc_buf, f->buf,
+			       (size_t)f->len < room ? (size_t)f->len : room);
+		ifc->ifc_len = f->len;
+	}
+	free(f);
+	return rc;
+}
+
+static int ioctl_rtentry(unsigned long req, struct rtentry *rt)
+{
+	struct rtentry_flat f;
+
+	memset(&f, 0, sizeof(f));
+	f.rt = *rt;
+	f.rt.rt_dev = NULL;
+	if (rt->rt_dev)
+		snprintf(f.dev, sizeof(f.dev), "%s", rt->rt_dev);
+	return if_ioctl(req, &f, sizeof(f));
+}
+
+EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	struct pfd *p;
+	va_list ap;
+	void *arg;
+	int rc;
+
+	ENSURE();
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	p = pfd_of(fd);
+	if (!p)
+		return g.r.ioctl(fd, req, arg);
+	switch (req) {
+	case FIONBIO:
+	case FIOASYNC:
+		return g.r.ioctl(fd, req, arg);
+	case SIOCINQ: /* FIONREAD */
+		if (p->kind == PK_DGRAM) {
+			int v = 0;
+
+			if (g.r.ioctl(fd, req, &v))
+				return -1;
+			v = v >= (int)sizeof(struct ctl_dgram)
+				? v - (int)sizeof(struct ctl_dgram)
+				: 0;
+			memcpy(arg, &v, sizeof(v));
+			return 0;
+		}
+		if (p->kind == PK_LISTEN)
+			return set_errno(-EINVAL);
+		return g.r.ioctl(fd, req, arg);
+	case SIOCOUTQ:
+	case SIOCOUTQNSD: {
+		struct ctl_buf b;
+		struct ctl_attr a;
+		struct rpc r;
+
+		req_begin(&b, CTL_T_IOCTL, p);
+		ctl_put_u32(&b, CTL_A_REQ, (uint32_t)req);
+		ctl_put(&b, CTL_A_DATA, NULL, 0);
+		rc = rpc(&b, &r);
+		ctl_buf_free(&b);
+		if (!rc && rattr(&r, CTL_A_DATA, &a) && a.len == sizeof(int))
+			memcpy(arg, a.val, sizeof(int));
+		rpc_done(&r);
+		return rc ? set_errno(rc) : 0;
+	}
+	case SIOCGIFCONF:
+		rc = ioctl_ifconf(arg);
+		return rc ? set_errno(rc) : 0;
+	case SIOCADDRT:
+	case SIOCDELRT:
+		rc = ioctl_rtentry(req, arg);
+		return rc ? set_errno(rc) : 0;
+	case SIOCGARP:
+	case SIOCSARP:
+	case SIOCDARP:
+		rc = if_ioctl(req, arg, sizeof(struct arpreq));
+		return rc ? set_errno(rc) : 0;
+	}
+	if ((req >= 0x8910 && req <= 0x8970)) { /* SIOC[GS]IF* */
+		rc = if_ioctl(req, arg, sizeof(struct ifreq));
+		return rc ? set_errno(rc) : 0;
+	}
+	return set_errno(-ENOTTY);
+}
+
+/* ---- interfaces ------------------------------------------------------------
+ */
+/* The vimage's interfaces as vimaged lists them (verbose). */
+static int list_self(struct rpc *r)
+{
+	struct ctl_buf b;
+	int rc;
+
+	ctl_buf_init(&b, CTL_REQ_MAX);
+	ctl_msg_begin(&b, CTL_T_LIST, CTL_F_VERBOSE, ++g.seq);
+	ctl_put_str(&b, CTL_A_NAME, g.name);
+	rc = rpc(&b, r);
+	ctl_buf_free(&b);
+	return rc;
+}
+
+struct ifa_block {
+	struct ifaddrs ifa;
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_ll ll;
+	} addr, mask, brd;
+	char name[IF_NAMESIZE];
+	struct rtnl_link_stats data;
+};
+
+EXPORT int getifaddrs(struct ifaddrs **out)
+{
+	struct rpc r;
+	struct ctl_attr vi, ifa, x;
+	struct ifaddrs *head = NULL, **tail = &head;
+	size_t pos = 0;
+	int rc;
+
+	ENSURE();
+	if (!g.active) {
+		int (*real)(struct ifaddrs **) = sym("getifaddrs");
+
+		return real(out);
+	}
+	rc = list_self(&r);
+	if (rc || !rattr(&r, CTL_A_VIMAGE, &vi)) {
+		rpc_done(&r);
+		return set_errno(rc ? rc : -ENOENT);
+	}
+	while (ctl_attr_next(vi.val, vi.len, &pos, &ifa)) {
+		char name[IF_NAMESIZE] = "";
+		uint32_t flags = 0;
+		uint8_t mac[6] = {0};
+		struct rtnl_link_stats st = {0};
+		struct ifa_block *blk;
+		size_t ap = 0;
+
+		if (ifa.type != CTL_A_IF)
+			continue;
+		if (ctl_attr_find(ifa.val, ifa.len, CTL_A_IFNAME, &x))
+			ctl_attr_str(&x, name, sizeof(name));
+		if (ctl_attr_find(ifa.val, ifa.len, CTL_A_FLAGS, &x))
+			flags = ctl_attr_u32(&x);
+		if (ctl_attr_find(ifa.val, ifa.len, CTL_A_MAC, &x))
+			memcpy(mac, x.val, 6);
+		if (ctl_attr_find(ifa.val, ifa.len, CTL_A_RX_PACKETS, &x))
+			st.rx_packets = (uint32_t)ctl_attr_u64(&x);
+		if (ctl_attr_find(ifa.val, ifa.len, CTL_A_TX_PACKETS, &x))
+			st.tx_packets = (uint32_t)ctl_attr_u64(&x);
+		if (ctl_attr_find(ifa.val, ifa.len, CTL_A_RX_BYTES, &x))
+			st.rx_bytes = (uint32_t)ctl_attr_u64(&x);
+		if (ctl_attr_find(ifa.val, ifa.len, CTL_A_TX_BYTES, &x))
+			st.tx_bytes = (uint32_t)ctl_attr_u64(&x);
+		/* The link itself (AF_PACKET), as glibc lists it. */
+		blk = calloc(1, sizeof(*blk));
+		if (!blk)
+			break;
+		memcpy(blk->name, name, sizeof(name));
+		blk->ifa.ifa_name = blk->name;
+		blk->ifa.ifa_flags = flags;
+		blk->addr.ll.sll_family = AF_PACKET;
+		blk->addr.ll.sll_halen = 6;
+		memcpy(blk->addr.ll.sll_addr, mac, 6);
+		blk->ifa.ifa_addr = (struct sockaddr *)&blk->addr;
+		blk->data = st;
+		blk->ifa.ifa_data = &blk->data;
+		*tail = &blk->ifa;
+		tail = &blk->ifa.ifa_next;
+		while (ctl_attr_next(ifa.val, ifa.len, &ap, &x)) {
+			struct ctl_attr y;
+			uint32_t a4 = 0, m = 0;
+			unsigned plen = 0;
+
+			if (x.type != CTL_A_ADDR)
+				continue;
+			if (ctl_attr_find(x.val, x.len, CTL_A_ADDR4, &y))
+				a4 = ctl_attr_addr4(&y);
+			if (ctl_attr_find(x.val, x.len, CTL_A_PLEN, &y))
+				plen = ctl_attr_u8(&y);
+			m = plen ? ~0u << (32 - plen) : 0;
+			blk = calloc(1, sizeof(*blk));
+			if (!blk)
+				break;
+			memcpy(blk->name, name, sizeof(name));
+			blk->ifa.ifa_name = blk->name;
+			blk->ifa.ifa_flags = flags;
+			blk->addr.in.sin_family = AF_INET;
+			blk->addr.in.sin_addr.s_addr = htonl(a4);
+			blk->mask.in.sin_family = AF_INET;
+			blk->mask.in.sin_addr.s_addr = htonl(m);
+			blk->ifa.ifa_addr = (struct sockaddr *)&blk->addr;
+			blk->ifa.ifa_netmask = (struct sockaddr *)&blk->mask;
+			if (flags & IFF_BROADCAST) {
+				blk->brd.in.sin_family = AF_INET;
+				blk->brd.in.sin_addr.s_addr = htonl(a4 | ~m);
+				blk->ifa.ifa_broadaddr =
+				    (struct sockaddr *)&blk->brd;
+			}
+			*tail = &blk->ifa;
+			tail = &blk->ifa.ifa_next;
+		}
+	}
+	rpc_done(&r);
+	*out = head;
+	return 0;
+}
+
+EXPORT void freeifaddrs(struct ifaddrs *ifa)
+{
+	ENSURE();
+	if (!g.active) {
+		void (*real)(struct ifaddrs *) = sym("freeifaddrs");
+
+		real(ifa);
+		return;
+	}
+	while (ifa) {
+		struct ifaddrs *nx = ifa->ifa_next;
+
+		free(ifa); /* the first member of its block */
+		ifa = nx;
+	}
+}
+
+EXPORT unsigned if_nametoindex(const char *name)
+{
+	struct ifreq ifr;
+
+	ENSURE();
+	if (!g.active) {
+		unsigned (*real)(const char *) = sym("if_nametoindex");
+
+		return real(name);
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	if (!name || strlen(name) >= IFNAMSIZ)
+		return (unsigned)set_errno(-ENODEV) + 1;
+	strcpy(ifr.ifr_name, name);
+	if (if_ioctl(SIOCGIFINDEX, &ifr, sizeof(ifr))) {
+		errno = ENODEV;
+		return 0;
+	}
+	return (unsigned)ifr.ifr_ifindex;
+}
+
+EXPORT char *if_indextoname(unsigned index, char buf[IF_NAMESIZE])
+{
+	struct ifreq ifr;
+
+	ENSURE();
+	if (!g.active) {
+		char *(*real)(unsigned, char *) = sym("if_indextoname");
+
+		return real(index, buf);
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_ifindex = (int)index;
+	if (if_ioctl(SIOCGIFNAME, &ifr, sizeof(ifr))) {
+		errno = ENXIO;
+		return NULL;
+	}
+	memcpy(buf, ifr.ifr_name, IFNAMSIZ);
+	buf[IFNAMSIZ - 1] = 0;
+	return buf;
+}
+
+EXPORT struct if_nameindex *if_nameindex(void)
+{
+	struct ifaddrs *ifa, *x;
+	struct if_nameindex *v;
+	size_t n = 0, i = 0;
+
+	ENSURE();
+	if (!g.active) {
+		struct if_nameindex *(*real)(void) = sym("if_nameindex");
+
+		return real();
+	}
+	if (getifaddrs(&ifa))
+		return NULL;
+	for (x = ifa; x; x = x->ifa_next)
+		n += x->ifa_addr && x->ifa_addr->sa_family == AF_PACKET;
+	v = calloc(n + 1, sizeof(*v) + IF_NAMESIZE);
+	if (v) {
+		char *names = (char *)(v + n + 1);
+
+		for (x = ifa; x; x = x->ifa_next) {
+			if (!x->ifa_addr || x->ifa_addr->sa_family != AF_PACKET)
+				continue;
+			memcpy(names + i * IF_NAMESIZE, x->ifa_name,
+			       IF_NAMESIZE);
+			v[i].if_name = names + i * IF_NAMESIZE;
+			v[i].if_index = if_nametoindex(x->ifa_name);
+			i++;
+		}
+	}
+	freeifaddrs(ifa);
+	return v;
+}
+
+EXPORT void if_freenameindex(struct if_nameindex *v)
+{
+	ENSURE();
+	if (!g.active) {
+		void (*real)(struct if_nameindex *) = sym("if_freenameindex");
+
+		real(v);
+		return;
+	}
+	free(v);
+}
