@@ -176,7 +176,7 @@ struct ctl_dgram {
 	uint16_t port;
 	uint16_t resv;
 	uint32_t addr;
-	uint32_t resv2;
+	uint32_t resv2; /* to the program: the receiving ifindex */
 };
 _Static_assert(sizeof(struct ctl_dgram) == 16, "ctl_dgram layout");
 

@@ -47,6 +47,14 @@ ssize_t vsock_sendto(struct vsocket *so, const void *buf, size_t len,
 /* MSG_PEEK and MSG_TRUNC as Linux; *fromlen in/out as recvfrom(2). */
 ssize_t vsock_recvfrom(struct vsocket *so, void *buf, size_t len, int flags,
 		       struct sockaddr *from, socklen_t *fromlen);
+/* What IP said about the next queued datagram (for IP_TTL, IP_TOS and
+ * IP_PKTINFO ancillary data): -EAGAIN when none is queued, -EOPNOTSUPP
+ * on a stream socket. */
+struct vsock_dgram_meta {
+	uint8_t ttl, tos;
+	uint32_t ifindex;
+};
+int vsock_dgram_meta(struct vsocket *so, struct vsock_dgram_meta *m);
 int vsock_getsockname(struct vsocket *so, struct sockaddr *addr,
 		      socklen_t *len);
 int vsock_getpeername(struct vsocket *so, struct sockaddr *addr,

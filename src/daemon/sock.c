@@ -484,6 +484,15 @@ static void ss_dgram_out(struct ssock *ss)
 				ss->err = (int)-n; /* an ICMP error */
 			return;
 		}
+		{
+			struct vsock_dgram_meta meta;
+
+			if (!vsock_dgram_meta(ss->so, &meta)) {
+				h.ttl = meta.ttl;
+				h.tos = meta.tos;
+				h.resv2 = htonl(meta.ifindex);
+			}
+		}
 		if (from.sin_family == AF_INET) {
 			h.flags = CTL_DG_ADDR;
 			h.port = from.sin_port;

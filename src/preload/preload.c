@@ -48,6 +48,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -104,7 +105,7 @@ struct pfd {
 	uint8_t v6;	/* made as AF_INET6: addresses are IPv4-mapped */
 	uint8_t v6only; /* IPV6_V6ONLY: no IPv4, so nothing at all here */
 	uint8_t connected;
-	uint8_t recvttl;
+	uint8_t recvttl, recvtos, timestamp, pktinfo, recverr;
 	int type, proto;
 	uint32_t portid;
 	uint64_t id;
@@ -921,9 +922,28 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val,
 			   : 0;
 	if (len > CTL_DATA_MAX || (len && !val))
 		return set_errno(len ? -EFAULT : -EINVAL);
-	if (level == IPPROTO_IP && name == IP_RECVTTL && val &&
-	    len >= sizeof(int))
-		p->recvttl = *(const int *)val != 0;
+	if (p->kind == PK_DGRAM && val && len >= sizeof(int)) {
+		/* Ancillary data the shim makes from the pair's header and
+		 * its own clock; the stack has nothing to do for them. */
+		uint8_t on = *(const int *)val != 0, *flag = NULL;
+
+		if (level == IPPROTO_IP && name == IP_RECVTTL)
+			flag = &p->recvttl;
+		else if (level == IPPROTO_IP && name == IP_RECVTOS)
+			flag = &p->recvtos;
+		else if (level == IPPROTO_IP && name == IP_PKTINFO)
+			flag = &p->pktinfo;
+		else if (level == IPPROTO_IP && name == IP_RECVERR)
+			flag = &p->recverr;
+		else if (level == SOL_SOCKET && name == SO_TIMESTAMP)
+			flag = &p->timestamp;
+		if (flag) {
+			*flag = on;
+			return 0;
+		}
+		if (level == IPPROTO_IP && name == IP_RETOPTS)
+			return 0; /* no IP options are ever received */
+	}
 	req_begin(&b, CTL_T_SETSOCKOPT, p);
 	ctl_put_i32(&b, CTL_A_OPTLEVEL, level);
 	ctl_put_i32(&b, CTL_A_OPTNAME, name);
@@ -1059,6 +1079,26 @@ static ssize_t dgram_send(struct pfd *p, int fd, const struct iovec *iov,
 	return n >= (ssize_t)sizeof(h) ? n - (ssize_t)sizeof(h) : 0;
 }
 
+/* Append one control message; its space, or 0 (and MSG_CTRUNC) when it
+ * does not fit. */
+static size_t put_cmsg(uint8_t *at, size_t room, int level, int type,
+		       const void *data, size_t len, struct msghdr *msg)
+{
+	struct cmsghdr c = {.cmsg_len = CMSG_LEN(len),
+			    .cmsg_level = level,
+			    .cmsg_type = type};
+
+	if (room < CMSG_SPACE(len)) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return 0;
+	}
+	memset(at, 0, CMSG_SPACE(len));
+	memcpy(at, &c, sizeof(c));
+	memcpy(at + ((uint8_t *)CMSG_DATA((struct cmsghdr *)at) - at), data,
+	       len);
+	return CMSG_SPACE(len);
+}
+
 static ssize_t dgram_recv(struct pfd *p, int fd, struct msghdr *msg,
 			  int flags)
 {
@@ -1096,19 +1136,34 @@ static ssize_t dgram_recv(struct pfd *p, int fd, struct msghdr *msg,
 			 &msg->msg_namelen);
 	}
 	if (msg->msg_control) {
-		size_t room = msg->msg_controllen;
+		size_t room = msg->msg_controllen, used = 0;
+		uint8_t *cb = msg->msg_control;
 
 		msg->msg_controllen = 0;
-		if (p->recvttl && h.ttl && room >= CMSG_SPACE(sizeof(int))) {
-			struct cmsghdr *c = msg->msg_control;
+		if (p->timestamp) {
+			struct timeval tv;
+
+			gettimeofday(&tv, NULL);
+			used += put_cmsg(cb + used, room - used, SOL_SOCKET,
+					 SO_TIMESTAMP, &tv, sizeof(tv), msg);
+		}
+		if (p->pktinfo) {
+			struct in_pktinfo pi = {.ipi_ifindex =
+						    (int)ntohl(h.resv2)};
+
+			used += put_cmsg(cb + used, room - used, IPPROTO_IP,
+					 IP_PKTINFO, &pi, sizeof(pi), msg);
+		}
+		if (p->recvttl) {
 			int ttl = h.ttl;
 
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_TTL;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &ttl, sizeof(int));
-			msg->msg_controllen = CMSG_SPACE(sizeof(int));
+			used += put_cmsg(cb + used, room - used, IPPROTO_IP,
+					 IP_TTL, &ttl, sizeof(ttl), msg);
 		}
+		if (p->recvtos)
+			used += put_cmsg(cb + used, room - used, IPPROTO_IP,
+					 IP_TOS, &h.tos, 1, msg);
+		msg->msg_controllen = used;
 	}
 	return n - (ssize_t)sizeof(h);
 }

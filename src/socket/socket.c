@@ -439,6 +439,21 @@ ssize_t vsock_recvfrom(struct vsocket *so, void *buf, size_t len, int flags,
 	return ret;
 }
 
+int vsock_dgram_meta(struct vsocket *so, struct vsock_dgram_meta *m)
+{
+	const struct dgram_cb *cb;
+
+	if (so->proto->recv)
+		return -EOPNOTSUPP;
+	if (!so->rcvq.head)
+		return -EAGAIN;
+	cb = (const struct dgram_cb *)so->rcvq.head->cb.bytes;
+	m->ttl = cb->ttl;
+	m->tos = cb->tos;
+	m->ifindex = cb->ifindex;
+	return 0;
+}
+
 int vsock_shutdown(struct vsocket *so, int how)
 {
 	if (how < SHUT_RD || how > SHUT_RDWR)
