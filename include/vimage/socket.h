@@ -55,6 +55,13 @@ struct vsock_dgram_meta {
 	uint32_t ifindex;
 };
 int vsock_dgram_meta(struct vsocket *so, struct vsock_dgram_meta *m);
+/* A stream socket's queued bytes without a copy: fills at most n iovecs
+ * over at most len bytes at the head of the receive queue and returns how
+ * many it filled (0: nothing queued; -EOPNOTSUPP for datagrams). They stay
+ * valid until the next call into the stack; consume what was used with
+ * vsock_recvfrom(..., MSG_TRUNC). */
+struct iovec;
+int vsock_peek_iov(struct vsocket *so, struct iovec *iov, int n, size_t len);
 int vsock_getsockname(struct vsocket *so, struct sockaddr *addr,
 		      socklen_t *len);
 int vsock_getpeername(struct vsocket *so, struct sockaddr *addr,

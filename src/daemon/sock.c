@@ -41,6 +41,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -345,21 +346,23 @@ static int ss_new(struct daemon *d, struct vimage *vi, struct vsocket *so,
 
 /* ---- moving data ---------------------------------------------------------
  */
-/* Stack -> program for a stream: peek, write what the pair takes, consume
- * that much. */
+/* Stack -> program for a stream: write straight from the receive queue's
+ * buffers what the pair takes, then consume that much. */
 static void ss_stream_out(struct ssock *ss)
 {
-	uint8_t *buf = ss->d->scratch;
+	struct iovec iov[64];
 	size_t moved = 0;
 
 	while (!ss->out_eof && !ss->out_blocked && moved < SS_BUDGET) {
-		ssize_t n = vsock_recvfrom(ss->so, buf, SS_SCRATCH, MSG_PEEK,
-					   NULL, NULL);
-		ssize_t w;
+		struct msghdr mh = {.msg_iov = iov};
+		int k = vsock_peek_iov(ss->so, iov, 64, SS_SCRATCH);
+		ssize_t n, w;
 
-		if (n == -EAGAIN)
-			return;
-		if (n <= 0) {
+		if (k == 0) {
+			n = vsock_recvfrom(ss->so, ss->d->scratch, 0, 0, NULL,
+					   NULL);
+			if (n == -EAGAIN)
+				return;
 			/* End of stream, or an error the program sees as
 			 * end of stream (and through SO_ERROR). */
 			if (n < 0)
@@ -368,7 +371,13 @@ static void ss_stream_out(struct ssock *ss)
 			ss->out_eof = true;
 			return;
 		}
-		w = send(ss->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (k < 0)
+			return;
+		mh.msg_iovlen = (size_t)k;
+		n = 0;
+		for (int i = 0; i < k; i++)
+			n += (ssize_t)iov[i].iov_len;
+		w = sendmsg(ss->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				ss->out_blocked = true;
@@ -378,8 +387,8 @@ static void ss_stream_out(struct ssock *ss)
 			 * socket that will never be read. */
 			w = n;
 		}
-		if (vsock_recvfrom(ss->so, buf, (size_t)w, MSG_TRUNC, NULL,
-				   NULL) != w)
+		if (vsock_recvfrom(ss->so, ss->d->scratch, (size_t)w, MSG_TRUNC,
+				   NULL, NULL) != w)
 			return; /* cannot happen: it was just peeked */
 		moved += (size_t)w;
 		if (w < n) {
@@ -657,7 +666,9 @@ static void ss_service(struct ssock *ss)
 		if (ss->connecting)
 			break;
 		ss_stream_out(ss);
-		if (!ss->in_eof && (pe & POLLOUT))
+		/* Bytes the stack refused earlier; new ones come with
+		 * EPOLLIN. */
+		if (ss->pend && (pe & POLLOUT))
 			ss_stream_in(ss);
 		if (ss->out_blocked)
 			want |= EPOLLOUT;

@@ -588,6 +588,30 @@ static ssize_t tcp_recv(struct vsocket *so, void *buf, size_t len, int flags)
 	return done;
 }
 
+static int tcp_peek_iov(struct vsocket *so, struct iovec *iov, int n,
+			size_t len)
+{
+	struct tcpcb *tp = sotp(so);
+	uint32_t off;
+	int k = 0;
+
+	if (!tp)
+		return 0;
+	off = tp->rcvq_off;
+	for (struct pkt *p = tp->rcvq.head; p && k < n && len; p = p->next) {
+		size_t m = p->len - off;
+
+		if (m > len)
+			m = len;
+		iov[k].iov_base = p->data + off;
+		iov[k].iov_len = m;
+		k++;
+		len -= m;
+		off = 0;
+	}
+	return k;
+}
+
 static int tcp_shutdown(struct vsocket *so, int how)
 {
 	struct tcpcb *tp = sotp(so);
@@ -1002,6 +1026,7 @@ const struct vproto tcp_proto = {
     .listen = tcp_listen,
     .accept = tcp_accept,
     .recv = tcp_recv,
+    .peek_iov = tcp_peek_iov,
     .shutdown = tcp_shutdown,
     .poll = tcp_poll,
     .setsockopt = tcp_setsockopt,

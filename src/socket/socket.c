@@ -439,6 +439,15 @@ ssize_t vsock_recvfrom(struct vsocket *so, void *buf, size_t len, int flags,
 	return ret;
 }
 
+int vsock_peek_iov(struct vsocket *so, struct iovec *iov, int n, size_t len)
+{
+	if (!so->proto->peek_iov)
+		return -EOPNOTSUPP;
+	if (n <= 0 || !iov)
+		return -EINVAL;
+	return so->proto->peek_iov(so, iov, n, len);
+}
+
 int vsock_dgram_meta(struct vsocket *so, struct vsock_dgram_meta *m)
 {
 	const struct dgram_cb *cb;

@@ -30,6 +30,9 @@ struct vproto {
 	/* Attach a completed connection to the new socket nso. */
 	int (*accept)(struct vsocket *so, struct vsocket *nso);
 	ssize_t (*recv)(struct vsocket *so, void *buf, size_t len, int flags);
+	/* iovecs over the first len queued bytes (vsock_peek_iov). */
+	int (*peek_iov)(struct vsocket *so, struct iovec *iov, int n,
+			size_t len);
 	int (*shutdown)(struct vsocket *so, int how);
 	unsigned (*poll)(struct vsocket *so);
 	/* Protocol-level options (IPPROTO_TCP); also told of SOL_SOCKET
