@@ -88,7 +88,8 @@ fi
 # Figures measured by a script rather than build/bench/bench (the CLI's):
 # name and script (in bench/); each prints RESULT lines and, as root, the
 # LINUX figure it measured in the same run.
-OUR_SCRIPTS='cli_chain100_s cli_chain.sh'
+OUR_SCRIPTS='cli_chain100_s cli_chain.sh
+preload_ preload.sh'
 while read -r name script; do
 	want=$#
 	want=$((want == 0))
