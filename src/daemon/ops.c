@@ -22,8 +22,41 @@ struct op {
 	struct client *c;
 	const struct ctl_msg *m;
 	struct ctl_buf *rep;
+	/* The caller's world: the root, or for a program running inside a
+	 * vimage (vimage(8) under the preload library) that vimage. Names
+	 * are relative to it and nothing outside it can be named. */
+	struct vimage *scope;
+	bool jailed;
 	char err[ERRLEN];
 };
+
+/* name relative to the scope -> the absolute name (false: too long). */
+static bool op_abs(struct op *o, const char *name, char *out, size_t size)
+{
+	int n;
+
+	if (!o->jailed)
+		n = snprintf(out, size, "%s", name);
+	else if (!strcmp(name, "."))
+		n = snprintf(out, size, "%s", vimage_name(o->scope));
+	else
+		n = snprintf(out, size, "%s.%s", vimage_name(o->scope), name);
+	return n > 0 && (size_t)n < size;
+}
+
+/* The name the caller knows a vimage by. */
+static const char *op_rel(const struct op *o, const struct vimage *vi)
+{
+	const char *n = vimage_name(vi);
+	size_t k;
+
+	if (!o->jailed)
+		return n;
+	if (vi == o->scope)
+		return ".";
+	k = strlen(vimage_name(o->scope));
+	return n + k + 1;
+}
 
 static int op_fail(struct op *o, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -68,15 +101,20 @@ static int op_vimage(struct op *o, uint16_t type, struct vimage **out)
 	char name[VIMAGE_NAME_MAX + 1];
 	const char *why = NULL;
 
+	char full[VIMAGE_NAME_MAX + 1];
+
 	op_str(o, type, name, sizeof(name));
 	if (!strcmp(name, ".")) {
-		*out = world_root(o->d->w);
+		*out = o->scope;
 		return 0;
 	}
 	if (vimage_name_check(name, &why))
 		return op_fail(o, -EINVAL, "bad vimage name '%s': %s", name,
 			       why ? why : "invalid");
-	*out = vimage_lookup(o->d->w, name);
+	if (!op_abs(o, name, full, sizeof(full)))
+		return op_fail(o, -ENAMETOOLONG,
+			       "vimage name '%s' too long here", name);
+	*out = vimage_lookup(o->d->w, full);
 	if (!*out)
 		return op_fail(o, -ENOENT, "no vimage named '%s'", name);
 	return 0;
@@ -219,13 +257,20 @@ static int op_create(struct op *o)
 	struct vimage *vi;
 	int rc;
 
-	op_str(o, CTL_A_NAME, name, sizeof(name));
-	if (!strcmp(name, "."))
+	char rel[VIMAGE_NAME_MAX + 1];
+
+	op_str(o, CTL_A_NAME, rel, sizeof(rel));
+	if (!strcmp(rel, "."))
 		return op_fail(o, -EEXIST,
-			       "vimage '.' is the root; it always exists");
-	if (vimage_name_check(name, &why))
-		return op_fail(o, -EINVAL, "bad vimage name '%s': %s", name,
+			       "vimage '.' is %s; it always exists",
+			       o->jailed ? "this vimage" : "the root");
+	if (vimage_name_check(rel, &why))
+		return op_fail(o, -EINVAL, "bad vimage name '%s': %s", rel,
 			       why ? why : "invalid");
+	if (!op_abs(o, rel, name, sizeof(name)) ||
+	    vimage_name_check(name, &why))
+		return op_fail(o, -ENAMETOOLONG,
+			       "vimage name '%s' too long here", rel);
 	rc = vimage_create(o->d->w, name, &vi);
 	if (rc == -EEXIST)
 		return op_fail(o, rc, "vimage '%s' already exists", name);
@@ -255,10 +300,12 @@ static int op_destroy(struct op *o)
 	rc = op_vimage(o, CTL_A_NAME, &vi);
 	if (rc)
 		return rc;
-	if (vi == world_root(o->d->w))
+	if (vi == o->scope)
 		return op_fail(o, -EPERM,
-			       "the root vimage '.' cannot be "
-			       "destroyed");
+			       o->jailed ? "a process cannot destroy the "
+					   "vimage it runs in"
+					 : "the root vimage '.' cannot be "
+					   "destroyed");
 	ch = vimage_first_child(vi);
 	if (ch && !(o->m->hdr.flags & CTL_F_FORCE)) {
 		unsigned n = 0;
@@ -365,7 +412,7 @@ static void put_vimage(struct op *o, struct vimage *vi, bool verbose)
 	     x = vimage_next_sibling(x))
 		nch++;
 	ctl_nest_begin(b, CTL_A_VIMAGE);
-	ctl_put_str(b, CTL_A_NAME, vimage_name(vi));
+	ctl_put_str(b, CTL_A_NAME, op_rel(o, vi));
 	ctl_put_u32(b, CTL_A_N_IFS, nifs);
 	ctl_put_u32(b, CTL_A_N_ADDRS, addrs.n);
 	ctl_put_u32(b, CTL_A_N_ROUTES, routes.n);
@@ -423,13 +470,13 @@ static int op_list(struct op *o)
 	int rc;
 
 	if (!op_attr(o, CTL_A_NAME, &a)) {
-		list_tree(o, world_root(o->d->w), rec, verbose);
+		list_tree(o, o->scope, rec, verbose);
 		return 0;
 	}
 	rc = op_vimage(o, CTL_A_NAME, &vi);
 	if (rc)
 		return rc;
-	if (vi == world_root(o->d->w)) {
+	if (vi == o->scope) {
 		put_vimage(o, vi, verbose);
 		list_tree(o, vi, rec, verbose);
 		return 0;
@@ -456,6 +503,11 @@ static int op_move(struct op *o)
 		return op_fail(o, -EPERM,
 			       "the root vimage '.' has no parent to take an "
 			       "interface from");
+	if (vi == o->scope)
+		return op_fail(o, -EPERM,
+			       "the parent of this vimage is outside it: a "
+			       "process may manage only its own vimage's "
+			       "descendants");
 	op_str(o, CTL_A_IFNAME, ifname, sizeof(ifname));
 	ifp = vif_lookup(parent, ifname);
 	if (!ifp)
@@ -954,6 +1006,26 @@ void ops_dispatch(struct daemon *d, struct client *c, const struct ctl_msg *m)
 	ctl_buf_init(&rep, CTL_REPLY_MAX);
 	o.rep = &rep;
 	ctl_msg_begin(&rep, (uint16_t)(CTL_T_REPLY | t), 0, m->hdr.id);
+	o.scope = world_root(d->w);
+	if (!c->attached) {
+		/* A management client that is itself a program inside a
+		 * vimage: its preload library attached the same pid. */
+		for (struct client *x = d->clients; x; x = x->next) {
+			if (x->attached && x->pid == c->pid && x->vi) {
+				o.scope = x->vi;
+				break;
+			}
+		}
+	}
+	o.jailed = o.scope != world_root(d->w);
+	if (o.jailed && (t == CTL_T_SHUTDOWN ||
+			 (t == CTL_T_LOG_LEVEL &&
+			  !op_attr(&o, CTL_A_NAME, &(struct ctl_attr){0})))) {
+		ops_reply_error(d, c, t, m->hdr.id, -EPERM,
+				"not allowed from inside a vimage");
+		ctl_buf_free(&rep);
+		return;
+	}
 	if (t >= CTL_T_ATTACH && t <= CTL_T_IOCTL) {
 		int fd = -1;
 

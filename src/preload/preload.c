@@ -1120,11 +1120,10 @@ static ssize_t dgram_recv(struct pfd *p, int fd, struct msghdr *msg,
 	if (n < 0)
 		return -1;
 	if (n < (ssize_t)sizeof(h) || h.magic != CTL_DGRAM_MAGIC) {
-		/* Only vimaged writes here; a short message means it went
-		 * away mid-write. */
-		if (n == 0)
-			return 0;
-		return set_errno(-EIO);
+		/* Only vimaged writes here: nothing at all means its end
+		 * is closed (the daemon died, or the vimage was destroyed),
+		 * which a datagram socket can only report as an error. */
+		return set_errno(n == 0 ? -ENETDOWN : -EIO);
 	}
 	msg->msg_flags = mh.msg_flags & MSG_TRUNC;
 	if (msg->msg_name) {
