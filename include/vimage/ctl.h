@@ -169,6 +169,21 @@ _Static_assert(CTL_A_MAX_ <= 64, "too many attribute types");
  * way to the stack; without it a send goes to the connected peer). */
 #define CTL_DGRAM_MAGIC 0xd6
 #define CTL_DG_ADDR	0x01
+/* To the program only: an error instead of a datagram. A struct
+ * ctl_dgram_err follows the header; with origin CTL_EE_ICMP (IP_RECVERR)
+ * the quoted bytes follow it and addr/port name the quoted packet's
+ * destination, ttl the ICMP message's. With origin CTL_EE_NONE it is the
+ * socket's pending error (a recv fails with it). */
+#define CTL_DG_ERR	0x02
+#define CTL_EE_NONE	0
+#define CTL_EE_ICMP	2 /* SO_EE_ORIGIN_ICMP */
+struct ctl_dgram_err {
+	uint32_t err; /* positive errno */
+	uint8_t origin, type, code, pad;
+	uint32_t info;
+	uint32_t offender; /* network byte order */
+};
+_Static_assert(sizeof(struct ctl_dgram_err) == 16, "ctl_dgram_err layout");
 struct ctl_dgram {
 	uint8_t magic;
 	uint8_t flags;

@@ -62,6 +62,18 @@ int vsock_dgram_meta(struct vsocket *so, struct vsock_dgram_meta *m);
  * vsock_recvfrom(..., MSG_TRUNC). */
 struct iovec;
 int vsock_peek_iov(struct vsocket *so, struct iovec *iov, int n, size_t len);
+/* IP_RECVERR: the oldest queued ICMP error, as recvmsg(MSG_ERRQUEUE)
+ * gives it (sock_extended_err with SO_EE_ORIGIN_ICMP): the quoted bytes in
+ * buf, the rest in *ee. -EAGAIN when the queue is empty. */
+struct vsock_ee {
+	int err; /* positive errno */
+	uint8_t type, code, ttl;
+	uint32_t info;
+	struct sockaddr_in offender; /* who sent the ICMP error */
+	struct sockaddr_in dst;	     /* where the quoted packet went */
+};
+ssize_t vsock_recv_err(struct vsocket *so, void *buf, size_t len,
+		       struct vsock_ee *ee);
 int vsock_getsockname(struct vsocket *so, struct sockaddr *addr,
 		      socklen_t *len);
 int vsock_getpeername(struct vsocket *so, struct sockaddr *addr,

@@ -471,6 +471,34 @@ static void dgram_addr(const struct ctl_dgram *h, struct sockaddr_in *sin)
 	memcpy(&sin->sin_addr, &h->addr, 4);
 }
 
+/* An IP_RECVERR record to the program. Returns nonzero when the pair is
+ * full (the record is lost then: errors are unreliable on Linux too). */
+static int ss_dgram_err(struct ssock *ss, const struct vsock_ee *v,
+			const uint8_t *quote, size_t len)
+{
+	struct ctl_dgram h = {.magic = CTL_DGRAM_MAGIC,
+			      .flags = CTL_DG_ERR | CTL_DG_ADDR,
+			      .ttl = v->ttl};
+	struct ctl_dgram_err ee = {.err = (uint32_t)v->err,
+				   .origin = CTL_EE_ICMP,
+				   .type = v->type,
+				   .code = v->code,
+				   .info = v->info,
+				   .offender = v->offender.sin_addr.s_addr};
+	struct iovec iov[3] = {{&h, sizeof(h)}, {&ee, sizeof(ee)},
+			       {(void *)quote, len}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 3};
+
+	h.port = v->dst.sin_port;
+	memcpy(&h.addr, &v->dst.sin_addr, 4);
+	if (sendmsg(ss->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+		ss->out_blocked = true;
+		return 1;
+	}
+	return 0;
+}
+
 /* Stack -> program for datagrams: header + datagram, one message each. */
 static void ss_dgram_out(struct ssock *ss)
 {
@@ -478,6 +506,8 @@ static void ss_dgram_out(struct ssock *ss)
 	unsigned moved = 0;
 
 	while (!ss->out_blocked && moved < 256) {
+		struct ctl_dgram_err ee = {0};
+		struct vsock_ee vee;
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
 		struct ctl_dgram h = {.magic = CTL_DGRAM_MAGIC};
@@ -486,11 +516,30 @@ static void ss_dgram_out(struct ssock *ss)
 		ssize_t n;
 
 		memset(&from, 0, sizeof(from));
+		/* Errors first: IP_RECVERR records, then a pending error. */
+		n = vsock_recv_err(ss->so, buf, 65536, &vee);
+		if (n >= 0) {
+			if (ss_dgram_err(ss, &vee, buf, (size_t)n))
+				return;
+			moved++;
+			continue;
+		}
 		n = vsock_recvfrom(ss->so, buf, 65536, MSG_PEEK,
 				   (struct sockaddr *)&from, &fl);
 		if (n < 0) {
-			if (n != -EAGAIN)
-				ss->err = (int)-n; /* an ICMP error */
+			if (n != -EAGAIN) {
+				/* Consumed by this call: the program's next
+				 * recv fails with it. */
+				ee.err = (uint32_t)-n;
+				ee.origin = CTL_EE_NONE;
+				h.flags = CTL_DG_ERR;
+				iov[0] = (struct iovec){&h, sizeof(h)};
+				iov[1] = (struct iovec){&ee, sizeof(ee)};
+				if (sendmsg(ss->fd, &mh,
+					    MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+					ss->err = (int)-n;
+				continue;
+			}
 			return;
 		}
 		{

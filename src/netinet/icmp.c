@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "netinet/inet.h"
+#include "socket/socket_var.h"
 #include "netinet/tcp_var.h"
 
 /* Errors carry the offending header and as much of its data as keeps the
@@ -110,9 +111,18 @@ static void icmp_echo_reply(struct vimage *vi, struct pkt *req,
 }
 
 /* A received error: hand it to the transport that sent the quoted packet. */
-static void icmp_notify(struct vimage *vi, const struct icmp4_repr *r)
+static void icmp_notify(struct vimage *vi, const struct icmp4_repr *r,
+			const struct ipv4_repr *outer)
 {
 	struct ipv4_repr inner;
+	struct icmp_ee ee = {.type = r->type,
+			     .code = r->code,
+			     .ttl = outer->ttl,
+			     .info = r->type == ICMP_UNREACH &&
+					     r->code == ICMP_UNREACH_NEEDFRAG
+					 ? r->mtu
+					 : 0,
+			     .offender = outer->src};
 	int err;
 
 	uint8_t hdr[IPV4_MAX_HLEN];
@@ -154,7 +164,10 @@ static void icmp_notify(struct vimage *vi, const struct icmp4_repr *r)
 		err = EPROTO;
 	}
 	if (inner.proto == IPPROTO_UDP_ && r->payload_len >= inner.hlen)
-		udp_ctlinput(vi, err, &inner, r->payload + inner.hlen,
+		udp_ctlinput(vi, err, &ee, &inner, r->payload + inner.hlen,
+			     r->payload_len - inner.hlen);
+	if (r->payload_len >= inner.hlen)
+		raw_ctlinput(vi, err, &ee, &inner, r->payload + inner.hlen,
 			     r->payload_len - inner.hlen);
 	if (inner.proto == IPPROTO_TCP_ && r->payload_len >= inner.hlen)
 		tcp_ctlinput(vi, err,
@@ -198,11 +211,11 @@ void icmp_input(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
 		break;
 	case ICMP_UNREACH:
 		ic->st.in_unreach++;
-		icmp_notify(vi, &r);
+		icmp_notify(vi, &r, h);
 		break;
 	case ICMP_TIMXCEED:
 		ic->st.in_timxceed++;
-		icmp_notify(vi, &r);
+		icmp_notify(vi, &r, h);
 		break;
 	default:
 		break;

@@ -212,8 +212,15 @@ extern const struct vmodule udp_module;
 void udp_input(struct vimage *vi, struct ifnet *ifp, struct pkt *p,
 	       const struct ipv4_repr *ip);
 /* An ICMP error arrived about a datagram we sent (inner headers given). */
-void udp_ctlinput(struct vimage *vi, int err, const struct ipv4_repr *inner,
-		  const uint8_t *l4, size_t l4len);
+struct icmp_ee;
+void udp_ctlinput(struct vimage *vi, int err, const struct icmp_ee *ee,
+		  const struct ipv4_repr *inner, const uint8_t *l4,
+		  size_t l4len);
+/* The same for raw and ping sockets (an ICMP error quoting our ICMP or
+ * another protocol raw sockets handle). */
+void raw_ctlinput(struct vimage *vi, int err, const struct icmp_ee *ee,
+		  const struct ipv4_repr *inner, const uint8_t *l4,
+		  size_t l4len);
 
 struct raw_stats {
 	uint64_t delivered, rcvbuf_errors, ping_in, ping_out;

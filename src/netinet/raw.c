@@ -460,6 +460,39 @@ bool ping_input(struct vimage *vi, const struct pkt *p,
 	return true;
 }
 
+void raw_ctlinput(struct vimage *vi, int err, const struct icmp_ee *ee,
+		  const struct ipv4_repr *inner, const uint8_t *l4,
+		  size_t l4len)
+{
+	struct raw_state *rs = vimage_raw(vi);
+	bool hard = ee->type == ICMP_UNREACH;
+	struct list *l, *tmp;
+
+	/* Ping sockets: the one whose identifier the quoted echo carries. */
+	if (rs->nping && inner->proto == IPPROTO_ICMP_ && l4len >= 8 &&
+	    l4[0] == ICMP_ECHO) {
+		struct vsocket *so = ping_find(rs, rd16(l4 + 4));
+
+		if (so && so->recverr)
+			so_queue_err(so, err, ee, inner->dst, 0, l4, l4len);
+		else if (so && so->connected && hard)
+			so_set_error(so, err);
+	}
+	if (!rs->nraw)
+		return;
+	list_for_each_safe(l, tmp, &rs->socks)
+	{
+		struct vsocket *so = container_of(l, struct vsocket, plink);
+
+		if (so->protocol != inner->proto)
+			continue;
+		if (so->recverr)
+			so_queue_err(so, err, ee, inner->dst, 0, l4, l4len);
+		else if (so->connected && hard)
+			so_set_error(so, err);
+	}
+}
+
 const struct vproto ping_proto = {
     .type = SOCK_DGRAM,
     .protocol = IPPROTO_ICMP,

@@ -402,8 +402,9 @@ drop:
 	pkt_free(vi->world, p);
 }
 
-void udp_ctlinput(struct vimage *vi, int err, const struct ipv4_repr *inner,
-		  const uint8_t *l4, size_t l4len)
+void udp_ctlinput(struct vimage *vi, int err, const struct icmp_ee *ee,
+		  const struct ipv4_repr *inner, const uint8_t *l4,
+		  size_t l4len)
 {
 	struct vsocket *so;
 	uint16_t sport, dport;
@@ -416,7 +417,17 @@ void udp_ctlinput(struct vimage *vi, int err, const struct ipv4_repr *inner,
 	 * the error only to a connected socket (without IP_RECVERR). */
 	so =
 	    udp_lookup(vimage_udp(vi), inner->dst, dport, inner->src, sport, 0);
-	if (!so || !so->connected)
+	if (!so)
+		return;
+	if (so->recverr) {
+		/* Linux's ip_icmp_error: the quoted datagram's payload. With
+		 * the record queued, the pending error is its to report. */
+		if (l4len >= 8)
+			so_queue_err(so, err, ee, inner->dst, dport, l4 + 8,
+				     l4len - 8);
+		return;
+	}
+	if (!so->connected)
 		return;
 	so_set_error(so, err);
 }

@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <limits.h>
+#include <linux/errqueue.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/sockios.h>
@@ -109,6 +110,15 @@ struct pfd {
 	int type, proto;
 	uint32_t portid;
 	uint64_t id;
+	struct errrec *errq; /* IP_RECVERR records read ahead of their time */
+};
+
+struct errrec {
+	struct errrec *next;
+	struct ctl_dgram h;
+	struct ctl_dgram_err ee;
+	size_t len;
+	uint8_t quote[];
 };
 
 #define TABLE_MAX 65536
@@ -187,8 +197,15 @@ static struct pfd *pfd_of(int fd)
 
 static void pfd_clear(int fd)
 {
-	if (g.tab && fd >= 0 && fd < TABLE_MAX)
+	if (g.tab && fd >= 0 && fd < TABLE_MAX) {
+		while (g.tab[fd].errq) {
+			struct errrec *e = g.tab[fd].errq;
+
+			g.tab[fd].errq = e->next;
+			free(e);
+		}
 		memset(&g.tab[fd], 0, sizeof(g.tab[fd]));
+	}
 }
 
 static int set_errno(int neg)
@@ -927,14 +944,17 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val,
 		 * its own clock; the stack has nothing to do for them. */
 		uint8_t on = *(const int *)val != 0, *flag = NULL;
 
+		/* IP_RECVERR is the stack's too (it queues the records);
+		 * remember it and fall through to forward it. */
+		if (level == IPPROTO_IP && name == IP_RECVERR)
+			p->recverr = on;
+
 		if (level == IPPROTO_IP && name == IP_RECVTTL)
 			flag = &p->recvttl;
 		else if (level == IPPROTO_IP && name == IP_RECVTOS)
 			flag = &p->recvtos;
 		else if (level == IPPROTO_IP && name == IP_PKTINFO)
 			flag = &p->pktinfo;
-		else if (level == IPPROTO_IP && name == IP_RECVERR)
-			flag = &p->recverr;
 		else if (level == SOL_SOCKET && name == SO_TIMESTAMP)
 			flag = &p->timestamp;
 		if (flag) {
@@ -1099,6 +1119,113 @@ static size_t put_cmsg(uint8_t *at, size_t room, int level, int type,
 	return CMSG_SPACE(len);
 }
 
+static void errq_stash(struct pfd *p, const struct ctl_dgram *h,
+		       const struct ctl_dgram_err *ee, const uint8_t *q,
+		       size_t len)
+{
+	struct errrec *e = malloc(sizeof(*e) + len), **tail = &p->errq;
+
+	if (!e)
+		return;
+	e->next = NULL;
+	e->h = *h;
+	e->ee = *ee;
+	e->len = len;
+	memcpy(e->quote, q, len);
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = e;
+}
+
+/* recvmsg(MSG_ERRQUEUE): a stashed record, else one at the head of the
+ * pair (a datagram there stays for the next recv). */
+static ssize_t errq_recv(struct pfd *p, int fd, struct msghdr *msg, int flags)
+{
+	struct errrec *e = p->errq;
+	struct sock_extended_err se;
+	struct sockaddr_in off = {.sin_family = AF_INET};
+	uint8_t ebuf[sizeof(se) + sizeof(off)];
+	size_t done = 0;
+
+	if (!e) {
+		struct ctl_dgram h;
+		uint8_t buf[sizeof(struct ctl_dgram) + sizeof(struct ctl_dgram_err) +
+			    1024];
+		ssize_t n = g.r.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT);
+
+		if (n < (ssize_t)sizeof(h) || !(h.flags & CTL_DG_ERR))
+			return set_errno(-EAGAIN);
+		n = g.r.recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < (ssize_t)(sizeof(h) + sizeof(struct ctl_dgram_err)))
+			return set_errno(-EAGAIN);
+		{
+			struct ctl_dgram_err ee;
+
+			memcpy(&ee, buf + sizeof(h), sizeof(ee));
+			if (ee.origin != CTL_EE_ICMP)
+				return set_errno(-EAGAIN); /* consumed */
+			errq_stash(p, &h, &ee, buf + sizeof(h) + sizeof(ee),
+				   (size_t)n - sizeof(h) - sizeof(ee));
+		}
+		e = p->errq;
+		if (!e)
+			return set_errno(-ENOMEM);
+	}
+	if (!(flags & MSG_PEEK))
+		p->errq = e->next;
+	for (size_t i = 0; i < msg->msg_iovlen && done < e->len; i++) {
+		size_t k = msg->msg_iov[i].iov_len;
+
+		if (k > e->len - done)
+			k = e->len - done;
+		memcpy(msg->msg_iov[i].iov_base, e->quote + done, k);
+		done += k;
+	}
+	msg->msg_flags = MSG_ERRQUEUE | (done < e->len ? MSG_TRUNC : 0);
+	if (msg->msg_name) {
+		struct sockaddr_in sin = {.sin_family = AF_INET,
+					  .sin_port = e->h.port};
+
+		memcpy(&sin.sin_addr, &e->h.addr, 4);
+		addr_out(p, &sin, sizeof(sin), msg->msg_name,
+			 &msg->msg_namelen);
+	}
+	if (msg->msg_control) {
+		size_t room = msg->msg_controllen, used = 0;
+		uint8_t *cb = msg->msg_control;
+
+		memset(&se, 0, sizeof(se));
+		se.ee_errno = e->ee.err;
+		se.ee_origin = SO_EE_ORIGIN_ICMP;
+		se.ee_type = e->ee.type;
+		se.ee_code = e->ee.code;
+		se.ee_info = e->ee.info;
+		off.sin_addr.s_addr = e->ee.offender;
+		memcpy(ebuf, &se, sizeof(se));
+		memcpy(ebuf + sizeof(se), &off, sizeof(off));
+		msg->msg_controllen = 0;
+		if (p->timestamp) {
+			struct timeval tv;
+
+			gettimeofday(&tv, NULL);
+			used += put_cmsg(cb + used, room - used, SOL_SOCKET,
+					 SO_TIMESTAMP, &tv, sizeof(tv), msg);
+		}
+		used += put_cmsg(cb + used, room - used, IPPROTO_IP, IP_RECVERR,
+				 ebuf, sizeof(ebuf), msg);
+		if (p->recvttl) {
+			int ttl = e->h.ttl;
+
+			used += put_cmsg(cb + used, room - used, IPPROTO_IP,
+					 IP_TTL, &ttl, sizeof(ttl), msg);
+		}
+		msg->msg_controllen = used;
+	}
+	if (!(flags & MSG_PEEK))
+		free(e);
+	return (ssize_t)done;
+}
+
 static ssize_t dgram_recv(struct pfd *p, int fd, struct msghdr *msg,
 			  int flags)
 {
@@ -1110,7 +1237,7 @@ static ssize_t dgram_recv(struct pfd *p, int fd, struct msghdr *msg,
 	if (msg->msg_iovlen >= UIO_MAXIOV)
 		return set_errno(-EINVAL);
 	if (flags & MSG_ERRQUEUE)
-		return set_errno(-EAGAIN); /* no error queue */
+		return errq_recv(p, fd, msg, flags);
 	v[0] = (struct iovec){&h, sizeof(h)};
 	for (size_t i = 0; i < msg->msg_iovlen; i++)
 		v[i + 1] = msg->msg_iov[i];
@@ -1124,6 +1251,33 @@ static ssize_t dgram_recv(struct pfd *p, int fd, struct msghdr *msg,
 		 * is closed (the daemon died, or the vimage was destroyed),
 		 * which a datagram socket can only report as an error. */
 		return set_errno(n == 0 ? -ENETDOWN : -EIO);
+	}
+	if (h.flags & CTL_DG_ERR) {
+		/* An error instead of a datagram: the recv fails with it
+		 * (Linux's pending socket error) and an IP_RECVERR record
+		 * waits for MSG_ERRQUEUE. Its body landed in the caller's
+		 * buffer; take it back from there. */
+		struct ctl_dgram_err ee;
+		size_t got = (size_t)n - sizeof(h), off = 0;
+		uint8_t body[sizeof(ee) + 1024];
+
+		for (size_t i = 0; i < msg->msg_iovlen && off < got; i++) {
+			size_t k = msg->msg_iov[i].iov_len;
+
+			if (k > got - off)
+				k = got - off;
+			if (k > sizeof(body) - off)
+				k = sizeof(body) - off;
+			memcpy(body + off, msg->msg_iov[i].iov_base, k);
+			off += k;
+		}
+		if (off < sizeof(ee))
+			return set_errno(-EIO);
+		memcpy(&ee, body, sizeof(ee));
+		if (ee.origin == CTL_EE_ICMP && p->recverr)
+			errq_stash(p, &h, &ee, body + sizeof(ee),
+				   off - sizeof(ee));
+		return set_errno(-(int)(ee.err ? ee.err : EIO));
 	}
 	msg->msg_flags = mh.msg_flags & MSG_TRUNC;
 	if (msg->msg_name) {
@@ -1423,10 +1577,11 @@ static int dup_done(int from, int to)
 				return set_errno(-EMFILE);
 			}
 		} else if (g.tab) {
-			if (p)
+			pfd_clear(to);
+			if (p) {
 				g.tab[to] = *p;
-			else
-				pfd_clear(to);
+				g.tab[to].errq = NULL;
+			}
 		}
 	}
 	return to;

@@ -126,6 +126,35 @@ void so_set_error(struct vsocket *so, int err)
 	so_wakeup(so);
 }
 
+void so_queue_err(struct vsocket *so, int err, const struct icmp_ee *ee,
+		  uint32_t dst, uint16_t dport, const uint8_t *quote,
+		  size_t len)
+{
+	struct world *w = so->vi->world;
+	struct err_cb *cb;
+	struct pkt *p;
+
+	/* Bounded as Linux's sock_queue_err_skb: by the receive buffer. */
+	if (so->errq.bytes + len > so->rcvbuf || so->errq.count >= 64)
+		return;
+	p = pkt_alloc(w, 0, len);
+	if (!p)
+		return;
+	memcpy(pkt_put(p, len), quote, len);
+	cb = (struct err_cb *)p->cb.bytes;
+	memset(cb, 0, sizeof(*cb));
+	cb->err = err < 0 ? -err : err;
+	cb->type = ee->type;
+	cb->code = ee->code;
+	cb->ttl = ee->ttl;
+	cb->info = ee->info;
+	cb->offender = ee->offender;
+	cb->dst = dst;
+	cb->dport = dport;
+	pktq_push(&so->errq, p);
+	so_wakeup(so);
+}
+
 bool so_enqueue_dgram(struct vsocket *so, struct pkt *p)
 {
 	uint64_t charged = (uint64_t)so->rcvq.bytes +
@@ -261,10 +290,12 @@ static int so_create(struct vimage *vi, const struct vproto *pr, int domain,
 	so->rcvbuf = SO_BUF_DEFAULT;
 	so->sndbuf = SO_BUF_DEFAULT;
 	so->linger_s = -1;
+	so->mc_ttl = 1;
 	so->rcvlowat = 1;
 	list_init(&so->link);
 	list_init(&so->plink);
 	pktq_init(&so->rcvq);
+	pktq_init(&so->errq);
 	err = pr->attach ? pr->attach(so) : 0;
 	if (err) {
 		free(so);
@@ -287,6 +318,7 @@ int vsock_close(struct vsocket *so)
 	if (so->proto->detach)
 		so->proto->detach(so);
 	pktq_purge(so->vi->world, &so->rcvq);
+	pktq_purge(so->vi->world, &so->errq);
 	list_remove(&so->link);
 	ss->count--;
 	so->vi->world->sockets_live--;
@@ -409,7 +441,7 @@ ssize_t vsock_recvfrom(struct vsocket *so, void *buf, size_t len, int flags,
 	if ((flags & MSG_OOB) && so->proto != &udp_proto)
 		return -EOPNOTSUPP;
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN; /* no IP_RECVERR: the error queue stays empty */
+		return -EAGAIN; /* vsock_recv_err reads the error queue */
 	if (so->error) {
 		/* Linux reports a pending error before queued data. */
 		err = so->error;
@@ -446,6 +478,35 @@ int vsock_peek_iov(struct vsocket *so, struct iovec *iov, int n, size_t len)
 	if (n <= 0 || !iov)
 		return -EINVAL;
 	return so->proto->peek_iov(so, iov, n, len);
+}
+
+ssize_t vsock_recv_err(struct vsocket *so, void *buf, size_t len,
+		       struct vsock_ee *ee)
+{
+	const struct err_cb *cb;
+	struct pkt *p = so->errq.head;
+	size_t copy;
+
+	if (!p)
+		return -EAGAIN;
+	cb = (const struct err_cb *)p->cb.bytes;
+	memset(ee, 0, sizeof(*ee));
+	ee->err = cb->err;
+	ee->type = cb->type;
+	ee->code = cb->code;
+	ee->ttl = cb->ttl;
+	ee->info = cb->info;
+	ee->offender.sin_family = AF_INET;
+	ee->offender.sin_addr.s_addr = htonl(cb->offender);
+	ee->dst.sin_family = AF_INET;
+	ee->dst.sin_addr.s_addr = htonl(cb->dst);
+	ee->dst.sin_port = htons(cb->dport);
+	copy = len < p->len ? len : p->len;
+	if (copy)
+		memcpy(buf, p->data, copy);
+	pkt_free(so->vi->world, pktq_pop(&so->errq));
+	/* Linux reports the next entry's error, if any, as SO_ERROR. */
+	return (ssize_t)copy;
 }
 
 int vsock_dgram_meta(struct vsocket *so, struct vsock_dgram_meta *m)
@@ -485,7 +546,7 @@ unsigned vsock_poll(struct vsocket *so)
 
 	if (so->proto->poll)
 		return so->proto->poll(so);
-	if (so->error)
+	if (so->error || so->errq.count)
 		ev |= POLLERR;
 	if (so->shut_rd)
 		ev |= POLLIN | POLLRDHUP;
@@ -772,6 +833,24 @@ static int so_setsockopt_ip(struct vsocket *so, int name, const void *val,
 			return -ENOPROTOOPT;
 		so->hdrincl = v != 0;
 		return 0;
+	case IP_MTU_DISCOVER:
+		if (len < 1 || v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		so->pmtudisc = (uint8_t)v;
+		return 0;
+	case IP_MULTICAST_TTL:
+		if (len < 1 || v < -1 || v > 255)
+			return -EINVAL;
+		so->mc_ttl = v == -1 ? 1 : (uint8_t)v;
+		return 0;
+	case IP_MULTICAST_LOOP:
+		so->mc_noloop = v == 0;
+		return 0;
+	case IP_RECVERR:
+		so->recverr = v != 0;
+		if (!so->recverr)
+			pktq_purge(so->vi->world, &so->errq);
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -792,6 +871,18 @@ static int so_getsockopt_ip(struct vsocket *so, int name, void *val,
 		break;
 	case IP_HDRINCL:
 		v = so->hdrincl;
+		break;
+	case IP_MTU_DISCOVER:
+		v = so->pmtudisc;
+		break;
+	case IP_RECVERR:
+		v = so->recverr;
+		break;
+	case IP_MULTICAST_TTL:
+		v = so->mc_ttl;
+		break;
+	case IP_MULTICAST_LOOP:
+		v = !so->mc_noloop;
 		break;
 	default:
 		return -ENOPROTOOPT;

@@ -53,6 +53,25 @@ struct dgram_cb {
 	uint8_t ttl, tos;
 };
 
+/* An IP_RECVERR error queue entry: the pkt holds the quoted payload. */
+struct err_cb {
+	int32_t err; /* positive errno */
+	uint8_t type, code, ttl;
+	uint32_t info;	    /* next-hop MTU for needfrag */
+	uint32_t offender;  /* the ICMP message's source */
+	uint32_t dst;	    /* the quoted packet's destination */
+	uint16_t dport;
+};
+/* What an ICMP error said, for the transports' error queues. */
+struct icmp_ee {
+	uint8_t type, code, ttl;
+	uint32_t info, offender;
+};
+/* Queue an error (IP_RECVERR) with len bytes of the quoted packet. */
+void so_queue_err(struct vsocket *so, int err, const struct icmp_ee *ee,
+		  uint32_t dst, uint16_t dport, const uint8_t *quote,
+		  size_t len);
+
 #define SOF_REUSEADDR 0x1
 #define SOF_BROADCAST 0x2
 #define SOF_REUSEPORT 0x4
@@ -76,9 +95,14 @@ struct vsocket {
 	struct vaddr laddr, faddr;
 	uint16_t lport, fport;
 	struct pktq rcvq;
+	struct pktq errq; /* IP_RECVERR: ICMP errors (struct err_cb) */
+	bool recverr;
 	uint32_t rcvbuf, sndbuf;
 	uint8_t ttl; /* 0: default */
 	uint8_t tos;
+	uint8_t pmtudisc; /* IP_MTU_DISCOVER: stored, DF not yet per socket */
+	uint8_t mc_ttl;	  /* IP_MULTICAST_TTL (no multicast yet: stored) */
+	bool mc_noloop;	  /* !IP_MULTICAST_LOOP */
 	uint32_t icmp_filter; /* ICMP_FILTER: bit n drops type n */
 	/* SO_BINDTODEVICE as an index, not a pointer: the interface may be
 	 * destroyed or moved away while the socket lives (0: none). */
@@ -101,6 +125,8 @@ static inline struct socket_state *vimage_socket(const struct vimage *vi)
 }
 extern const struct vmodule socket_module;
 
+_Static_assert(sizeof(struct err_cb) <= sizeof(((struct pkt *)0)->cb),
+	       "err_cb does not fit");
 _Static_assert(sizeof(struct dgram_cb) <= sizeof(((struct pkt *)0)->cb),
 	       "dgram_cb must fit in pkt->cb");
 

@@ -869,12 +869,18 @@ TEST(unknown_options_are_enoprotoopt)
 	fx_init(&f);
 	so = udp_sock(f.h);
 	CHECK_EQ(set_int(so, SOL_SOCKET, SO_PEEK_OFF, 1), -ENOPROTOOPT);
-	CHECK_EQ(set_int(so, IPPROTO_IP, IP_MTU_DISCOVER, 1), -ENOPROTOOPT);
+	CHECK_EQ(set_int(so, IPPROTO_IP, IP_MINTTL, 1), -ENOPROTOOPT);
 	CHECK_EQ(set_int(so, IPPROTO_IP, IP_HDRINCL, 1),
 		 -ENOPROTOOPT); /* not raw */
 	CHECK_EQ(set_int(so, IPPROTO_TCP, 1, 1), -ENOPROTOOPT);
-	CHECK_EQ(vsock_getsockopt(so, IPPROTO_IP, IP_MTU_DISCOVER, &v, &len),
+	CHECK_EQ(vsock_getsockopt(so, IPPROTO_IP, IP_MINTTL, &v, &len),
 		 -ENOPROTOOPT);
+	/* Stored (their effects are not modelled yet), checked as Linux. */
+	CHECK_EQ(set_int(so, IPPROTO_IP, IP_MTU_DISCOVER, 6), -EINVAL);
+	CHECK_EQ(set_int(so, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO), 0);
+	CHECK_EQ(vsock_getsockopt(so, IPPROTO_IP, IP_MTU_DISCOVER, &v, &len), 0);
+	CHECK_EQ(v, IP_PMTUDISC_DO);
+	CHECK_EQ(set_int(so, IPPROTO_IP, IP_MULTICAST_TTL, 256), -EINVAL);
 	CHECK_EQ(set_int(so, SOL_RAW, ICMP_FILTER, 1), -ENOPROTOOPT);
 	vsock_close(so);
 	fx_free(&f);
