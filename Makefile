@@ -33,13 +33,15 @@ EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 
 B  := build
 BA := build/asan
+SYSPROG_SRCS := $(sort $(wildcard tests/system/progs/*.c))
+SYSPROGS     := $(patsubst tests/system/progs/%.c,$(B)/sysprogs/%,$(SYSPROG_SRCS))
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .PHONY: all check test unit sim asan fuzz-smoke interop nm-check bench demo clean format system
 all: $(B)/libvimage.a $(B)/libvimage-host.a $(B)/tests/unit $(B)/tests/sim \
      $(B)/interop/tap_node $(B)/demo $(B)/bench/bench $(B)/vimaged $(B)/vimage \
-     $(B)/libvimage-preload.so
+     $(B)/libvimage-preload.so $(SYSPROGS)
 
 # --- objects ---------------------------------------------------------------
 $(B)/obj/%.o: %.c
@@ -136,8 +138,18 @@ $(BP)/obj/%.o: %.c
 $(B)/libvimage-preload.so: $(call obj,$(BP),$(PRELOAD_SRCS) $(CTL_SRCS))
 	$(CC) -shared -fPIC -Wl,-z,defs -Wl,-z,now -o $@ $^ -ldl -pthread
 
-system: $(B)/vimaged $(B)/vimage $(B)/libvimage-preload.so
-	tests/system/run.sh
+# Small programs the preload system tests run inside vimages
+# (tests/system/preload.sh): plain dynamically linked C, as a user's
+# program would be built.
+$(B)/sysprogs/%: tests/system/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -D_GNU_SOURCE -o $@ $<
+
+.PHONY: sysprogs
+sysprogs: $(SYSPROGS)
+
+system: $(B)/vimaged $(B)/vimage $(B)/libvimage-preload.so $(SYSPROGS)
+	tests/system/run.sh; rc=$$?; tests/system/preload.sh && exit $$rc
 
 # --- bench and demo --------------------------------------------------------
 $(B)/bench/bench: $(call obj,$(B),$(BENCH_SRCS)) $(B)/libvimage.a

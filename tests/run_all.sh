@@ -48,6 +48,7 @@ stage asan-sim env TEST_SUITE=asan-sim TCP_GRID_DIV=10 TCP_SCALE_DIV=10 \
 stage fuzz-smoke tests/fuzz/smoke.sh build/fuzz
 stage interop tests/interop/run.sh build/interop/tap_node
 stage system tests/system/run.sh
+stage preload tests/system/preload.sh
 
 echo
 if [ ${#failed_stages[@]} -gt 0 ]; then

@@ -845,6 +845,9 @@ static int op_stats(struct op *o)
 		put_stat(o->rep, "world.pkts", wc.pkts);
 		put_stat(o->rep, "world.tcp_conns", wc.tcp_conns);
 		put_stat(o->rep, "daemon.clients", o->d->nclients);
+		put_stat(o->rep, "daemon.sockets", o->d->nssocks);
+		put_stat(o->rep, "daemon.bad_dgrams", o->d->ss_bad_dgrams);
+		put_stat(o->rep, "daemon.dropped_dgrams", o->d->ss_dropped);
 		return 0;
 	}
 	rc = op_vimage(o, CTL_A_NAME, &vi);

@@ -84,6 +84,8 @@ struct ssock {
 	size_t nlq_bytes;
 	bool dirty, dead;
 	bool connecting;
+	bool established; /* data may move (not before, not after a failed
+			   * connect: its error waits for SO_ERROR) */
 	bool in_eof;	  /* the program will send no more */
 	bool out_eof;	  /* we told the program: end of stream */
 	bool out_blocked; /* the program's end is full */
@@ -160,7 +162,7 @@ static void ss_set_events(struct ssock *ss, uint32_t want)
 {
 	struct epoll_event ev = {.events = want | EPOLLRDHUP, .data.ptr = ss};
 
-	if (ss->dead || ev.events == ss->events)
+	if (ss->dead || ss->fd < 0 || ev.events == ss->events)
 		return;
 	epoll_ctl(ss->d->ep, EPOLL_CTL_MOD, ss->fd, &ev);
 	ss->events = ev.events;
@@ -185,7 +187,8 @@ static void ss_kill(struct ssock *ss, bool abort)
 		vsock_close(ss->so);
 		ss->so = NULL;
 	}
-	close(ss->fd);
+	if (ss->fd >= 0)
+		close(ss->fd);
 	ss->fd = -1;
 	/* Out of the table and the list now; onto the dead list. */
 	for (struct ssock **pp = &d->ss_hash[ss_slot(d, ss->id)]; *pp;
@@ -346,6 +349,26 @@ static int ss_new(struct daemon *d, struct vimage *vi, struct vsocket *so,
 
 /* ---- moving data ---------------------------------------------------------
  */
+/* The connection died (reset, timeout): the program must see it on its
+ * descriptor, not only through SO_ERROR. With its own writes still unread
+ * in our end, closing our end makes its next call fail with ECONNRESET
+ * (AF_UNIX's rule, and Linux TCP's error after a reset); otherwise reads
+ * see the end of the stream and writes EPIPE. */
+static void ss_conn_dead(struct ssock *ss, int err)
+{
+	int inq = 0;
+
+	ss->err = ss->err ? ss->err : err;
+	ss->in_eof = ss->out_eof = true;
+	free(ss->pend);
+	ss->pend = NULL;
+	if (!ioctl(ss->fd, SIOCINQ, &inq) && inq > 0) {
+		ss_kill(ss, false);
+		return;
+	}
+	shutdown(ss->fd, SHUT_RDWR);
+}
+
 /* Stack -> program for a stream: write straight from the receive queue's
  * buffers what the pair takes, then consume that much. */
 static void ss_stream_out(struct ssock *ss)
@@ -363,10 +386,11 @@ static void ss_stream_out(struct ssock *ss)
 					   NULL);
 			if (n == -EAGAIN)
 				return;
-			/* End of stream, or an error the program sees as
-			 * end of stream (and through SO_ERROR). */
-			if (n < 0)
-				ss->err = (int)-n;
+			if (n < 0) {
+				ss_conn_dead(ss, (int)-n);
+				return;
+			}
+			/* The peer's FIN. */
 			shutdown(ss->fd, SHUT_WR);
 			ss->out_eof = true;
 			return;
@@ -406,7 +430,7 @@ static void ss_stream_in(struct ssock *ss)
 	uint8_t *buf = ss->d->scratch;
 	size_t moved = 0;
 
-	while (!ss->in_eof && moved < SS_BUDGET) {
+	while ((ss->pend || !ss->in_eof) && moved < SS_BUDGET) {
 		int space = 0;
 		ssize_t n, s;
 
@@ -417,8 +441,15 @@ static void ss_stream_in(struct ssock *ss)
 			if (s == -EAGAIN)
 				return;
 			if (s < 0) {
-				s = (ssize_t)(ss->pend_len - ss->pend_off);
-				ss->err = ss->err ? ss->err : EPIPE;
+				if (ss->fd < 0) {
+					/* The program is gone: nobody to
+					 * tell. */
+					free(ss->pend);
+					ss->pend = NULL;
+					return;
+				}
+				ss_conn_dead(ss, (int)-s);
+				return;
 			}
 			ss->pend_off += (size_t)s;
 			moved += (size_t)s;
@@ -428,6 +459,8 @@ static void ss_stream_in(struct ssock *ss)
 			ss->pend = NULL;
 			continue;
 		}
+		if (ss->in_eof)
+			return;
 		if (vsock_ioctl(ss->so, VSIOCSNDSPACE, &space) || space <= 0)
 			return; /* wait for POLLOUT */
 		if ((size_t)space > SS_SCRATCH)
@@ -444,8 +477,8 @@ static void ss_stream_in(struct ssock *ss)
 		if (s < 0 && s != -EAGAIN) {
 			/* The connection is gone: what the program wrote is
 			 * lost, as with a reset on Linux. */
-			ss->err = ss->err ? ss->err : (int)-s;
-			continue;
+			ss_conn_dead(ss, (int)-s);
+			return;
 		}
 		if (s < 0)
 			s = 0;
@@ -671,6 +704,48 @@ static void ss_nl_in(struct ssock *ss)
 	}
 }
 
+/* The program closed its end of a connection. Data it left unread means a
+ * reset, as a Linux close with unread data. Otherwise what it wrote last
+ * is still in our end: it is taken out, the end closed, and the socket
+ * lives on without a descriptor until the stack has taken those bytes;
+ * then the connection is closed (the stack finishes sending on its own). */
+static void ss_stream_orphan(struct ssock *ss)
+{
+	struct daemon *d = ss->d;
+	int inq = 0, outq = 0;
+
+	ioctl(ss->fd, SIOCOUTQ, &outq);
+	vsock_ioctl(ss->so, SIOCINQ, &inq);
+	if (inq > 0 || outq > 0) {
+		ss_kill(ss, true);
+		return;
+	}
+	for (;;) {
+		ssize_t n = recv(ss->fd, d->scratch, SS_SCRATCH, MSG_DONTWAIT);
+		uint8_t *p;
+		size_t have;
+
+		if (n <= 0)
+			break;
+		have = ss->pend ? ss->pend_len - ss->pend_off : 0;
+		p = malloc(have + (size_t)n);
+		if (!p)
+			break;
+		if (have)
+			memcpy(p, ss->pend + ss->pend_off, have);
+		memcpy(p + have, d->scratch, (size_t)n);
+		free(ss->pend);
+		ss->pend = p;
+		ss->pend_off = 0;
+		ss->pend_len = have + (size_t)n;
+	}
+	epoll_ctl(d->ep, EPOLL_CTL_DEL, ss->fd, NULL);
+	close(ss->fd);
+	ss->fd = -1;
+	ss->in_eof = true; /* no more from the program */
+	ss_mark_dirty(ss);
+}
+
 /* ---- one socket's service -------------------------------------------------
  */
 static void ss_listen_tokens(struct ssock *ss)
@@ -708,11 +783,23 @@ static void ss_service(struct ssock *ss)
 		break;
 	case SS_STREAM:
 		pe = vsock_poll(ss->so);
+		if (ss->fd < 0) {
+			/* Orphaned: hand the program's last bytes over, then
+			 * close. */
+			if (ss->pend && (pe & (POLLOUT | POLLERR | POLLHUP)))
+				ss_stream_in(ss);
+			if (!ss->pend && !ss->dead) {
+				vsock_shutdown(ss->so, SHUT_WR);
+				ss_kill(ss, false);
+			}
+			return;
+		}
 		if (ss->connecting && (pe & (POLLOUT | POLLERR | POLLHUP))) {
 			ss->connecting = false;
+			ss->established = !(pe & (POLLERR | POLLHUP));
 			ss_discard_filler(ss);
 		}
-		if (ss->connecting)
+		if (!ss->established)
 			break;
 		ss_stream_out(ss);
 		/* Bytes the stack refused earlier; new ones come with
@@ -748,22 +835,18 @@ void ss_event(struct daemon *d, struct ssock *ss, uint32_t events)
 		return;
 	if (events & (EPOLLHUP | EPOLLERR)) {
 		/* Every copy of the program's end is closed (exit, kill -9,
-		 * close). Unread data either way means a reset, as a Linux
-		 * close with unread data. */
-		int inq = 0, outq = 0;
-
-		if (ss->sk == SS_STREAM && ss->so) {
-			ioctl(ss->fd, SIOCOUTQ, &outq);
-			vsock_ioctl(ss->so, SIOCINQ, &inq);
-		}
-		ss_kill(ss, inq > 0 || outq > 0);
+		 * close). */
+		if (ss->sk == SS_STREAM && ss->so && !ss->in_eof)
+			ss_stream_orphan(ss);
+		else
+			ss_kill(ss, false);
 		return;
 	}
 	if (events & EPOLLOUT)
 		ss->out_blocked = false;
 	switch (ss->sk) {
 	case SS_STREAM:
-		if ((events & (EPOLLIN | EPOLLRDHUP)) && !ss->connecting &&
+		if ((events & (EPOLLIN | EPOLLRDHUP)) && ss->established &&
 		    !ss->in_eof)
 			ss_stream_in(ss);
 		break;
@@ -885,6 +968,7 @@ static int op_accept(struct daemon *d, struct client *c, struct ssock *ls,
 			return fail(err, errlen, rc, "accept: %s",
 				    strerror(-rc));
 		}
+		ss->established = true;
 		ctl_put_u64(rep, CTL_A_SOCKID, ss->id);
 		ctl_put(rep, CTL_A_SOCKADDR, &sa, sl);
 		ss_mark_dirty(ss); /* data may already be there */
