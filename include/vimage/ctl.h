@@ -50,6 +50,9 @@
 #define CTL_ERRMSG_MAX	 256  /* room for a parse error message */
 #define CTL_DATA_MAX	 65000 /* longest CTL_A_DATA value */
 
+/* CTL_T_BRIDGE operations (CTL_A_ARG). */
+enum { CTL_BR_CREATE = 0, CTL_BR_ADDIF = 1, CTL_BR_DELIF = 2 };
+
 /* Header flags. */
 #define CTL_F_FORCE	0x01 /* destroy: also with children */
 #define CTL_F_RECURSIVE 0x02 /* list: descendants too */
@@ -91,6 +94,12 @@ enum ctl_type {
 	CTL_T_GETSOCKOPT,  /* SOCKID OPTLEVEL OPTNAME ARG(optlen) -> DATA */
 	CTL_T_SOCK_SHUTDOWN, /* SOCKID ARG(how) */
 	CTL_T_IOCTL,	     /* [SOCKID] REQ DATA -> DATA */
+	CTL_T_PROCNET,	     /* KEY (a /proc/net file name) -> BLOB */
+	/* Links: shapers and bridges. */
+	CTL_T_SHAPE,	  /* NAME IFNAME ARG(dir) STAT*: set (none: remove) */
+	CTL_T_SHAPE_GET,  /* NAME IFNAME ARG(dir) -> STAT* */
+	CTL_T_BRIDGE,	  /* NAME IFNAME ARG(op) [NEWNAME(port)] */
+	CTL_T_BRIDGE_FDB, /* NAME IFNAME -> IF* (MAC IFNAME U64 FLAGS) */
 	CTL_T_MAX_
 };
 #define CTL_T_REPLY 0x8000
@@ -157,6 +166,7 @@ enum ctl_attr_type {
 	CTL_A_REQ,	   /* u32: an ioctl request */
 	CTL_A_FILLER,	   /* u32: bytes written to hold POLLOUT back */
 	CTL_A_DRAIN,	   /* u8: read the listener's token byte */
+	CTL_A_BLOB,	   /* bytes: up to 16 MiB (file contents) */
 	CTL_A_MAX_
 };
 

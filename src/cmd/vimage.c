@@ -53,7 +53,17 @@ static const char usage_text[] =
     "  vimage -i NAME IF [NEWNAME]    move IF from NAME's parent into NAME\n"
     "  vimage NAME [command ...]      run a command inside (default: $SHELL)\n"
     "For scripts:\n"
-    "  vimage --ve A:IFA B:IFB        a ve pair, IFA in vimage A, IFB in B\n"
+    "  vimage --ve A:IFA B:IFB [SHAPE] a ve pair, IFA in vimage A, IFB in B,\n"
+    "                                 optionally shaped both ways\n"
+    "  vimage --shape NAME IF [in|out] SHAPE | off\n"
+    "                                 shape a direction (default out); only\n"
+    "                                 the parameters given change\n"
+    "     SHAPE: rate 10mbit  delay 5ms  jitter 1ms  loss 0.5%  ber 1e-9\n"
+    "            duplicate 1%  reorder 2%  limit 100  limit-bytes 150000\n"
+    "  vimage --shape-show NAME IF [in|out]  parameters and counters\n"
+    "  vimage --bridge NAME BR [IF ...]      make bridge BR, add ports\n"
+    "  vimage --bridge-add|--bridge-del NAME BR IF ...\n"
+    "  vimage --fdb NAME BR           the bridge's learned addresses\n"
     "  vimage --up NAME IF            set IF up (--down: down)\n"
     "  vimage --addr NAME IF A.B.C.D/LEN       add an IPv4 address\n"
     "  vimage --addr-del NAME IF A.B.C.D/LEN   remove it\n"
@@ -949,6 +959,12 @@ enum verb {
 	V_STATUS,
 	V_SHUTDOWN,
 	V_LOG_LEVEL,
+	V_SHAPE,
+	V_SHAPE_SHOW,
+	V_BRIDGE,
+	V_BRIDGE_ADD,
+	V_BRIDGE_DEL,
+	V_FDB,
 };
 
 static const struct {
@@ -974,7 +990,403 @@ static const struct {
     {"--status", V_STATUS},
     {"--shutdown", V_SHUTDOWN},
     {"--log-level", V_LOG_LEVEL},
+    {"--shape", V_SHAPE},
+    {"--shape-show", V_SHAPE_SHOW},
+    {"--bridge", V_BRIDGE},
+    {"--bridge-add", V_BRIDGE_ADD},
+    {"--bridge-del", V_BRIDGE_DEL},
+    {"--fdb", V_FDB},
 };
+
+/* ---- shapers and bridges --------------------------------------------------
+ */
+/* The shaper's parameters as the command line spells them, and the keys
+ * of the protocol. */
+enum shape_unit { SU_RATE, SU_TIME, SU_PCT, SU_FRAC, SU_COUNT };
+static const struct {
+	const char *word, *key;
+	enum shape_unit unit;
+} shape_words[] = {
+    {"rate", "rate", SU_RATE},		{"delay", "delay_ns", SU_TIME},
+    {"jitter", "jitter_ns", SU_TIME},	{"loss", "loss", SU_PCT},
+    {"ber", "ber", SU_FRAC},		{"duplicate", "duplicate", SU_PCT},
+    {"reorder", "reorder", SU_PCT},	{"limit", "limit", SU_COUNT},
+    {"limit-bytes", "limit_bytes", SU_COUNT},
+};
+#define NSHAPE (sizeof(shape_words) / sizeof(shape_words[0]))
+
+/* A non-negative decimal with an optional fraction: the value times
+ * 10^scale, exactly (no floating point), or -1. */
+static int parse_fixed(const char *s, unsigned scale, uint64_t *out,
+		       const char **end)
+{
+	uint64_t v = 0;
+	unsigned frac = 0;
+	bool dot = false, digit = false;
+
+	for (; *s; s++) {
+		if (*s == '.' && !dot) {
+			dot = true;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			break;
+		digit = true;
+		if (dot && frac == scale)
+			continue; /* beyond the precision: dropped */
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+		frac += dot;
+	}
+	if (!digit)
+		return -1;
+	for (; frac < scale; frac++) {
+		if (v > UINT64_MAX / 10)
+			return -1;
+		v *= 10;
+	}
+	*out = v;
+	*end = s;
+	return 0;
+}
+
+/* "10mbit" -> bit/s. tc's units: bit, kbit, mbit, gbit, tbit; bps, kbps,
+ * mbps, gbps are bytes per second. */
+static int parse_shape_value(enum shape_unit u, const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *sfx;
+		uint64_t mul;
+	} rate[] = {{"bit", 1},		  {"kbit", 1000},
+		    {"mbit", 1000000},	  {"gbit", 1000000000},
+		    {"tbit", 1000000000000}, {"bps", 8},
+		    {"kbps", 8000},	  {"mbps", 8000000},
+		    {"gbps", 8000000000}},
+	  tm[] = {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
+	const char *end;
+	uint64_t v;
+
+	switch (u) {
+	case SU_RATE:
+	case SU_TIME: {
+		size_t n = u == SU_RATE ? sizeof(rate) / sizeof(rate[0])
+					: sizeof(tm) / sizeof(tm[0]);
+
+		/* Up to 9 decimals, then the unit's multiplier. */
+		if (parse_fixed(s, 9, &v, &end))
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t mul = u == SU_RATE ? rate[i].mul : tm[i].mul;
+
+			if (strcasecmp(end, u == SU_RATE ? rate[i].sfx
+							 : tm[i].sfx))
+				continue;
+			unsigned __int128 x = (unsigned __int128)v * mul;
+
+			if (x % 1000000000)
+				return -1; /* finer than 1 bit/s or 1 ns */
+			x /= 1000000000;
+			if (x > UINT64_MAX)
+				return -1;
+			*out = (uint64_t)x;
+			return 0;
+		}
+		return -1;
+	}
+	case SU_PCT: /* percent -> parts per 10^18 */
+		if (parse_fixed(s, 16, &v, &end) || strcmp(end, "%"))
+			return -1;
+		*out = v;
+		return 0;
+	case SU_FRAC: /* a fraction, 0.000001 or 1e-6 -> parts per 10^18 */
+		if (strchr(s, 'e') || strchr(s, 'E')) {
+			char *e;
+			long exp;
+
+			if (parse_fixed(s, 18, &v, &end) ||
+			    (*end != 'e' && *end != 'E'))
+				return -1;
+			exp = strtol(end + 1, &e, 10);
+			if (*e || exp > 0 || exp < -18)
+				return -1;
+			for (; exp < 0; exp++)
+				v /= 10;
+			*out = v;
+			return 0;
+		}
+		if (parse_fixed(s, 18, &v, &end) || *end)
+			return -1;
+		*out = v;
+		return 0;
+	case SU_COUNT:
+		if (parse_fixed(s, 0, &v, &end) || *end)
+			return -1;
+		*out = v;
+		return 0;
+	}
+	return -1;
+}
+
+/* Parse "WORD VALUE ..." into values[] (set[] marks which); 0 or exit. */
+static int parse_shape_args(char **args, int n, uint64_t *values, bool *set)
+{
+	static const char *const hint[] = {
+	    [SU_RATE] = "a rate such as 10mbit, 1gbit, 500kbit or 2mbps",
+	    [SU_TIME] = "a time with a unit: ns, us, ms or s (10ms)",
+	    [SU_PCT] = "a percentage such as 1% or 0.05%",
+	    [SU_FRAC] = "a fraction such as 1e-9 or 0.000001",
+	    [SU_COUNT] = "a whole number",
+	};
+
+	for (int i = 0; i < n; i += 2) {
+		size_t k;
+
+		for (k = 0; k < NSHAPE; k++)
+			if (!strcmp(args[i], shape_words[k].word))
+				break;
+		if (k == NSHAPE)
+			return usage_err("unknown shaper parameter '%s' (rate, "
+					 "delay, jitter, loss, ber, duplicate, "
+					 "reorder, limit, limit-bytes)",
+					 args[i]);
+		if (i + 1 >= n)
+			return usage_err("%s needs a value: %s", args[i],
+					 hint[shape_words[k].unit]);
+		if (parse_shape_value(shape_words[k].unit, args[i + 1],
+				      &values[k]))
+			return usage_err("%s '%s': expected %s", args[i],
+					 args[i + 1],
+					 hint[shape_words[k].unit]);
+		if ((shape_words[k].unit == SU_PCT ||
+		     shape_words[k].unit == SU_FRAC) &&
+		    values[k] > 1000000000000000000ull)
+			return usage_err("%s '%s': a probability, at most %s",
+					 args[i], args[i + 1],
+					 shape_words[k].unit == SU_PCT ? "100%"
+								       : "1");
+		set[k] = true;
+	}
+	return 0;
+}
+
+static void put_shape(struct ctl_buf *b, const uint64_t *values)
+{
+	for (size_t k = 0; k < NSHAPE; k++) {
+		if (!values[k])
+			continue;
+		ctl_nest_begin(b, CTL_A_STAT);
+		ctl_put_str(b, CTL_A_KEY, shape_words[k].key);
+		ctl_put_u64(b, CTL_A_U64, values[k]);
+		ctl_nest_end(b);
+	}
+}
+
+/* The parameters in force (all zero when none). */
+static int shape_get(struct opts *o, const char *name, const char *ifn,
+		     int dir, uint64_t *values, struct reply *r)
+{
+	struct ctl_buf b;
+	struct ctl_attr v, a;
+	size_t pos = 0;
+	int rc;
+
+	ctl_buf_init(&b, CTL_REQ_MAX);
+	req_begin(&b, CTL_T_SHAPE_GET, 0);
+	ctl_put_str(&b, CTL_A_NAME, name);
+	ctl_put_str(&b, CTL_A_IFNAME, ifn);
+	ctl_put_i32(&b, CTL_A_ARG, dir);
+	rc = transact(o, &b, r, 10000, true);
+	ctl_buf_free(&b);
+	if (rc != EX_OK)
+		return rc;
+	if (r->err) {
+		fprintf(stderr, "vimage: %s\n", r->msg);
+		return EX_FAIL;
+	}
+	memset(values, 0, NSHAPE * sizeof(*values));
+	while (ctl_attr_next(r->m.attrs, r->m.attrs_len, &pos, &v)) {
+		char key[64];
+
+		if (v.type != CTL_A_STAT)
+			continue;
+		nest_str(&v, CTL_A_KEY, key, sizeof(key));
+		for (size_t k = 0; k < NSHAPE; k++)
+			if (!strcmp(key, shape_words[k].key) &&
+			    ctl_attr_find(v.val, v.len, CTL_A_U64, &a))
+				values[k] = ctl_attr_u64(&a);
+	}
+	return EX_OK;
+}
+
+/* --shape NAME IF [in|out] (off | WORD VALUE ...): only the words given
+ * change; "off" removes the shaper. */
+static int verb_shape(struct opts *o, char **args, int n)
+{
+	uint64_t values[NSHAPE] = {0}, cur[NSHAPE];
+	bool set[NSHAPE] = {false}, off = false;
+	struct ctl_buf b;
+	struct reply r;
+	int dir = 0, rc, k = 2;
+
+	if (n < 3)
+		return usage_err("--shape NAME IF [in|out] off | PARAM VALUE "
+				 "...");
+	if (check_ifname(args[1]))
+		return EX_USAGE;
+	if (!strcmp(args[2], "in") || !strcmp(args[2], "out")) {
+		dir = !strcmp(args[2], "in");
+		k = 3;
+	}
+	if (k == n - 1 && !strcmp(args[k], "off"))
+		off = true;
+	else if (k >= n)
+		return usage_err("--shape: no parameters (or 'off')");
+	else if ((rc = parse_shape_args(args + k, n - k, values, set)))
+		return rc;
+	if (!off) {
+		rc = shape_get(o, args[0], args[1], dir, cur, &r);
+		free(r.buf);
+		if (rc != EX_OK)
+			return rc;
+		for (size_t i = 0; i < NSHAPE; i++)
+			if (!set[i])
+				values[i] = cur[i];
+	}
+	ctl_buf_init(&b, CTL_REQ_MAX);
+	req_begin(&b, CTL_T_SHAPE, 0);
+	ctl_put_str(&b, CTL_A_NAME, args[0]);
+	ctl_put_str(&b, CTL_A_IFNAME, args[1]);
+	ctl_put_i32(&b, CTL_A_ARG, dir);
+	if (!off)
+		put_shape(&b, values);
+	rc = simple(o, &b);
+	ctl_buf_free(&b);
+	return rc;
+}
+
+static int verb_shape_show(struct opts *o, char **args, int n)
+{
+	uint64_t values[NSHAPE];
+	struct reply r;
+	int dir = 0, rc;
+
+	if (n < 2 || n > 3 ||
+	    (n == 3 && strcmp(args[2], "in") && strcmp(args[2], "out")))
+		return usage_err("--shape-show NAME IF [in|out]");
+	if (check_ifname(args[1]))
+		return EX_USAGE;
+	dir = n == 3 && !strcmp(args[2], "in");
+	rc = shape_get(o, args[0], args[1], dir, values, &r);
+	if (rc == EX_OK)
+		print_stats(o, &r);
+	free(r.buf);
+	return rc;
+}
+
+static int verb_bridge(struct opts *o, enum verb verb, char **args, int n)
+{
+	struct ctl_buf b;
+	int rc = EX_OK;
+
+	if (n < 2 || (verb != V_BRIDGE && n < 3))
+		return usage_err("%s NAME BRIDGE%s",
+				 verb == V_BRIDGE	  ? "--bridge"
+				 : verb == V_BRIDGE_ADD ? "--bridge-add"
+							: "--bridge-del",
+				 verb == V_BRIDGE ? " [IF ...]" : " IF ...");
+	for (int i = 1; i < n; i++)
+		if (check_ifname(args[i]))
+			return EX_USAGE;
+	if (verb == V_BRIDGE) {
+		ctl_buf_init(&b, CTL_REQ_MAX);
+		req_begin(&b, CTL_T_BRIDGE, 0);
+		ctl_put_str(&b, CTL_A_NAME, args[0]);
+		ctl_put_str(&b, CTL_A_IFNAME, args[1]);
+		ctl_put_i32(&b, CTL_A_ARG, CTL_BR_CREATE);
+		rc = simple(o, &b);
+		ctl_buf_free(&b);
+	}
+	for (int i = 2; i < n && rc == EX_OK; i++) {
+		ctl_buf_init(&b, CTL_REQ_MAX);
+		req_begin(&b, CTL_T_BRIDGE, 0);
+		ctl_put_str(&b, CTL_A_NAME, args[0]);
+		ctl_put_str(&b, CTL_A_IFNAME, args[1]);
+		ctl_put_str(&b, CTL_A_NEWNAME, args[i]);
+		ctl_put_i32(&b, CTL_A_ARG,
+			    verb == V_BRIDGE_DEL ? CTL_BR_DELIF : CTL_BR_ADDIF);
+		rc = simple(o, &b);
+		ctl_buf_free(&b);
+	}
+	return rc;
+}
+
+static int verb_fdb(struct opts *o, char **args, int n)
+{
+	struct ctl_buf b;
+	struct reply r;
+	struct ctl_attr v, a;
+	size_t pos = 0;
+	bool first = true;
+	int rc;
+
+	if (n != 2)
+		return usage_err("--fdb NAME BRIDGE");
+	if (check_ifname(args[1]))
+		return EX_USAGE;
+	ctl_buf_init(&b, CTL_REQ_MAX);
+	req_begin(&b, CTL_T_BRIDGE_FDB, 0);
+	ctl_put_str(&b, CTL_A_NAME, args[0]);
+	ctl_put_str(&b, CTL_A_IFNAME, args[1]);
+	rc = transact(o, &b, &r, 10000, true);
+	ctl_buf_free(&b);
+	if (rc == EX_OK && r.err) {
+		fprintf(stderr, "vimage: %s\n", r.msg);
+		rc = EX_FAIL;
+	}
+	if (rc != EX_OK) {
+		free(r.buf);
+		return rc;
+	}
+	if (o->json)
+		printf("[");
+	else
+		printf("%-17s %-15s %-6s %s\n", "MAC", "PORT", "LOCAL",
+		       "AGE");
+	while (ctl_attr_next(r.m.attrs, r.m.attrs_len, &pos, &v)) {
+		char port[16] = "?";
+		uint8_t mac[6] = {0};
+		uint64_t age = 0;
+		bool local = false;
+
+		if (v.type != CTL_A_IF)
+			continue;
+		nest_str(&v, CTL_A_IFNAME, port, sizeof(port));
+		if (ctl_attr_find(v.val, v.len, CTL_A_MAC, &a))
+			memcpy(mac, a.val, 6);
+		if (ctl_attr_find(v.val, v.len, CTL_A_U64, &a))
+			age = ctl_attr_u64(&a);
+		if (ctl_attr_find(v.val, v.len, CTL_A_FLAGS, &a))
+			local = ctl_attr_u32(&a) != 0;
+		if (o->json)
+			printf("%s{\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\","
+			       "\"port\":\"%s\",\"local\":%s,\"age_ms\":%llu}",
+			       first ? "" : ",", mac[0], mac[1], mac[2],
+			       mac[3], mac[4], mac[5], port,
+			       local ? "true" : "false",
+			       (unsigned long long)(age / 1000000));
+		else
+			printf("%02x:%02x:%02x:%02x:%02x:%02x %-15s %-6s "
+			       "%.1fs\n",
+			       mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+			       port, local ? "yes" : "no", (double)age / 1e9);
+		first = false;
+	}
+	if (o->json)
+		printf("]\n");
+	free(r.buf);
+	return EX_OK;
+}
 
 /* ---- running a program inside --------------------------------------------
  */
@@ -1354,17 +1766,37 @@ int main(int argc, char **argv)
 		char va[VIMAGE_NAME_MAX_ + 1], vb[VIMAGE_NAME_MAX_ + 1];
 		char ia[16], ib[16];
 
-		if (n != 2)
-			return usage_err("--ve A:IFA B:IFB");
+		uint64_t values[NSHAPE] = {0};
+		bool set[NSHAPE] = {false};
+
+		if (n < 2)
+			return usage_err("--ve A:IFA B:IFB [PARAM VALUE ...]");
 		if (split_end(args[0], va, sizeof(va), ia, sizeof(ia)) ||
 		    split_end(args[1], vb, sizeof(vb), ib, sizeof(ib)))
 			return EX_USAGE;
+		/* Shaping given with the link applies to both directions:
+		 * each end's egress. Checked before anything is made. */
+		if (n > 2 && (rc = parse_shape_args(args + 2, n - 2, values,
+						     set)))
+			return rc;
 		req_begin(&b, CTL_T_VE, 0);
 		ctl_put_str(&b, CTL_A_NAME, va);
 		ctl_put_str(&b, CTL_A_IFNAME, ia);
 		ctl_put_str(&b, CTL_A_PEER, vb);
 		ctl_put_str(&b, CTL_A_PEER_IFNAME, ib);
-		break;
+		rc = simple(&o, &b);
+		ctl_buf_free(&b);
+		for (int e = 0; e < 2 && rc == EX_OK && n > 2; e++) {
+			ctl_buf_init(&b, CTL_REQ_MAX);
+			req_begin(&b, CTL_T_SHAPE, 0);
+			ctl_put_str(&b, CTL_A_NAME, e ? vb : va);
+			ctl_put_str(&b, CTL_A_IFNAME, e ? ib : ia);
+			ctl_put_i32(&b, CTL_A_ARG, 0);
+			put_shape(&b, values);
+			rc = simple(&o, &b);
+			ctl_buf_free(&b);
+		}
+		return rc;
 	}
 	case V_UP:
 	case V_DOWN:
@@ -1459,6 +1891,16 @@ int main(int argc, char **argv)
 		if (n)
 			return usage_err("unexpected argument '%s'", args[0]);
 		return verb_status(&o, verb == V_SHUTDOWN);
+	case V_SHAPE:
+		return verb_shape(&o, args, n);
+	case V_SHAPE_SHOW:
+		return verb_shape_show(&o, args, n);
+	case V_BRIDGE:
+	case V_BRIDGE_ADD:
+	case V_BRIDGE_DEL:
+		return verb_bridge(&o, verb, args, n);
+	case V_FDB:
+		return verb_fdb(&o, args, n);
 	}
 	rc = simple(&o, &b);
 	ctl_buf_free(&b);

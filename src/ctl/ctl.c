@@ -102,6 +102,7 @@ static const struct ctl_attr_desc ctl_attrs[CTL_A_MAX_] = {
     [CTL_A_REQ] = {"req", K_U32, 0, 0, false},
     [CTL_A_FILLER] = {"filler", K_U32, 0, 1u << 24, false},
     [CTL_A_DRAIN] = {"drain", K_U8, 0, 1, false},
+    [CTL_A_BLOB] = {"blob", K_BYTES, 0, 16u << 20, false},
 };
 
 #define BIT(a) (1ull << (a))
@@ -140,6 +141,11 @@ static const uint64_t ctl_required[CTL_T_MAX_] = {
 			 BIT(CTL_A_OPTNAME) | BIT(CTL_A_ARG),
     [CTL_T_SOCK_SHUTDOWN] = BIT(CTL_A_SOCKID) | BIT(CTL_A_ARG),
     [CTL_T_IOCTL] = BIT(CTL_A_REQ) | BIT(CTL_A_DATA),
+    [CTL_T_PROCNET] = BIT(CTL_A_KEY),
+    [CTL_T_SHAPE] = BIT(CTL_A_NAME) | BIT(CTL_A_IFNAME) | BIT(CTL_A_ARG),
+    [CTL_T_SHAPE_GET] = BIT(CTL_A_NAME) | BIT(CTL_A_IFNAME) | BIT(CTL_A_ARG),
+    [CTL_T_BRIDGE] = BIT(CTL_A_NAME) | BIT(CTL_A_IFNAME) | BIT(CTL_A_ARG),
+    [CTL_T_BRIDGE_FDB] = BIT(CTL_A_NAME) | BIT(CTL_A_IFNAME),
 };
 
 static const char *const ctl_types[CTL_T_MAX_] = {
@@ -174,6 +180,11 @@ static const char *const ctl_types[CTL_T_MAX_] = {
     [CTL_T_GETSOCKOPT] = "getsockopt",
     [CTL_T_SOCK_SHUTDOWN] = "sock-shutdown",
     [CTL_T_IOCTL] = "ioctl",
+    [CTL_T_PROCNET] = "procnet",
+    [CTL_T_SHAPE] = "shape",
+    [CTL_T_SHAPE_GET] = "shape-get",
+    [CTL_T_BRIDGE] = "bridge",
+    [CTL_T_BRIDGE_FDB] = "bridge-fdb",
 };
 
 const char *ctl_type_name(uint16_t type)

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -874,6 +875,226 @@ static int op_log_level(struct op *o)
 	return 0;
 }
 
+/* ---- shapers and bridges ---------------------------------------------------
+ */
+/* The shaper's parameters by the names the protocol uses. */
+static const struct shape_key {
+	const char *name;
+	size_t off;
+	uint64_t max;
+	const char *what;
+} shape_keys[] = {
+    {"rate", offsetof(struct vshaper_params, bandwidth), VSHAPE_BANDWIDTH_MAX,
+     "bit/s"},
+    {"delay_ns", offsetof(struct vshaper_params, delay_ns), VSHAPE_DELAY_MAX,
+     "ns"},
+    {"jitter_ns", offsetof(struct vshaper_params, jitter_ns),
+     VSHAPE_DELAY_MAX, "ns"},
+    {"loss", offsetof(struct vshaper_params, loss), VSHAPE_PROB_ONE,
+     "parts per 1e18"},
+    {"ber", offsetof(struct vshaper_params, ber), VSHAPE_PROB_ONE,
+     "parts per 1e18"},
+    {"duplicate", offsetof(struct vshaper_params, duplicate), VSHAPE_PROB_ONE,
+     "parts per 1e18"},
+    {"reorder", offsetof(struct vshaper_params, reorder), VSHAPE_PROB_ONE,
+     "parts per 1e18"},
+    {"limit", offsetof(struct vshaper_params, queue_pkts), 0, "frames"},
+    {"limit_bytes", offsetof(struct vshaper_params, queue_bytes), 0, "bytes"},
+};
+
+static int op_shape_dir(struct op *o, int *dir)
+{
+	struct ctl_attr a;
+
+	op_attr(o, CTL_A_ARG, &a);
+	*dir = ctl_attr_i32(&a);
+	if (*dir != VSHAPE_EGRESS && *dir != VSHAPE_INGRESS)
+		return op_fail(o, -EINVAL, "shaper direction %d: 0 (egress) or "
+					   "1 (ingress)",
+			       *dir);
+	return 0;
+}
+
+static int op_shape(struct op *o)
+{
+	struct vshaper_params p;
+	struct vimage *vi;
+	struct ifnet *ifp;
+	struct ctl_attr a;
+	size_t pos = 0;
+	int rc, dir;
+	bool any = false;
+
+	if ((rc = op_vimage(o, CTL_A_NAME, &vi)) ||
+	    (rc = op_ifnet(o, vi, CTL_A_IFNAME, &ifp)) ||
+	    (rc = op_shape_dir(o, &dir)))
+		return rc;
+	memset(&p, 0, sizeof(p));
+	/* Every value is checked before anything changes. */
+	while (ctl_attr_next(o->m->attrs, o->m->attrs_len, &pos, &a)) {
+		struct ctl_attr k, v;
+		char key[64];
+		size_t i;
+
+		if (a.type != CTL_A_STAT)
+			continue;
+		if (!ctl_attr_find(a.val, a.len, CTL_A_KEY, &k) ||
+		    !ctl_attr_find(a.val, a.len, CTL_A_U64, &v))
+			return op_fail(o, -EINVAL,
+				       "a shaper parameter needs a key and a "
+				       "u64 value");
+		ctl_attr_str(&k, key, sizeof(key));
+		for (i = 0; i < sizeof(shape_keys) / sizeof(shape_keys[0]); i++)
+			if (!strcmp(key, shape_keys[i].name))
+				break;
+		if (i == sizeof(shape_keys) / sizeof(shape_keys[0]))
+			return op_fail(o, -EINVAL,
+				       "unknown shaper parameter '%s'", key);
+		if (shape_keys[i].max && ctl_attr_u64(&v) > shape_keys[i].max)
+			return op_fail(
+			    o, -ERANGE,
+			    "shaper %s %llu out of range (at most %llu %s)",
+			    key, (unsigned long long)ctl_attr_u64(&v),
+			    (unsigned long long)shape_keys[i].max,
+			    shape_keys[i].what);
+		{
+			uint64_t val = ctl_attr_u64(&v);
+
+			memcpy((uint8_t *)&p + shape_keys[i].off, &val,
+			       sizeof(val));
+		}
+		any = true;
+	}
+	rc = vif_shaper_set(ifp, dir, any ? &p : NULL);
+	if (rc)
+		return op_fail(o, rc, "cannot shape %s of '%s' in '%s': %s",
+			       dir ? "ingress" : "egress", vif_name(ifp),
+			       vimage_name(vi), strerror(-rc));
+	daemon_log(o->d, VLOG_INFO, "%s %s %s shaper %s", vimage_name(vi),
+		   vif_name(ifp), dir ? "ingress" : "egress",
+		   any ? "set" : "removed");
+	return 0;
+}
+
+static int op_shape_get(struct op *o)
+{
+	struct vshaper_params p;
+	struct vshaper_stats st;
+	struct vimage *vi;
+	struct ifnet *ifp;
+	int rc, dir;
+
+	if ((rc = op_vimage(o, CTL_A_NAME, &vi)) ||
+	    (rc = op_ifnet(o, vi, CTL_A_IFNAME, &ifp)) ||
+	    (rc = op_shape_dir(o, &dir)))
+		return rc;
+	if (vif_shaper_get(ifp, dir, &p))
+		return 0; /* none: no parameters */
+	for (size_t i = 0; i < sizeof(shape_keys) / sizeof(shape_keys[0]);
+	     i++) {
+		uint64_t v;
+
+		memcpy(&v, (const uint8_t *)&p + shape_keys[i].off, sizeof(v));
+		put_stat(o->rep, shape_keys[i].name, v);
+	}
+	if (!vif_shaper_stats(ifp, dir, &st)) {
+		put_stat(o->rep, "stat.enqueued", st.enqueued);
+		put_stat(o->rep, "stat.sent", st.sent);
+		put_stat(o->rep, "stat.dropped_loss", st.dropped_loss);
+		put_stat(o->rep, "stat.dropped_ber", st.dropped_ber);
+		put_stat(o->rep, "stat.dropped_queue", st.dropped_queue);
+		put_stat(o->rep, "stat.duplicated", st.duplicated);
+		put_stat(o->rep, "stat.reordered", st.reordered);
+		put_stat(o->rep, "stat.queued_pkts", st.queued_pkts);
+		put_stat(o->rep, "stat.queued_bytes", st.queued_bytes);
+	}
+	return 0;
+}
+
+static int op_bridge(struct op *o)
+{
+	struct vimage *vi;
+	struct ifnet *br, *port;
+	struct ctl_attr a;
+	char name[VIF_NAMESIZ];
+	int rc, op;
+
+	if ((rc = op_vimage(o, CTL_A_NAME, &vi)))
+		return rc;
+	op_attr(o, CTL_A_ARG, &a);
+	op = ctl_attr_i32(&a);
+	if (op == CTL_BR_CREATE) {
+		op_str(o, CTL_A_IFNAME, name, sizeof(name));
+		rc = vif_bridge_create(vi, name, &br);
+		if (rc)
+			return op_fail(o, rc, "cannot create bridge '%s' in '%s': %s",
+				       name, vimage_name(vi),
+				       rc == -EEXIST ? "the name is taken"
+						     : strerror(-rc));
+		return 0;
+	}
+	if (op != CTL_BR_ADDIF && op != CTL_BR_DELIF)
+		return op_fail(o, -EINVAL, "unknown bridge operation %d", op);
+	if ((rc = op_ifnet(o, vi, CTL_A_IFNAME, &br)))
+		return rc;
+	if (vif_type(br) != VIF_BRIDGE)
+		return op_fail(o, -EINVAL, "'%s' in '%s' is not a bridge",
+			       vif_name(br), vimage_name(vi));
+	if (!op_attr(o, CTL_A_NEWNAME, &a))
+		return op_fail(o, -EINVAL, "which interface? (a port name)");
+	if ((rc = op_ifnet(o, vi, CTL_A_NEWNAME, &port)))
+		return rc;
+	rc = op == CTL_BR_ADDIF ? vif_bridge_add_port(br, port)
+				: vif_bridge_del_port(br, port);
+	if (rc)
+		return op_fail(o, rc, "cannot %s '%s' %s bridge '%s' in '%s': %s",
+			       op == CTL_BR_ADDIF ? "add" : "remove",
+			       vif_name(port),
+			       op == CTL_BR_ADDIF ? "to" : "from", vif_name(br),
+			       vimage_name(vi),
+			       rc == -EBUSY ? "it is a port of a bridge already"
+			       : rc == -ENOENT
+				   ? "it is not a port of this bridge"
+				   : strerror(-rc));
+	return 0;
+}
+
+struct fdb_ctx {
+	struct op *o;
+	struct vimage *vi;
+};
+
+static int put_fdb(void *ctx, const struct vif_bridge_fdb_entry *e)
+{
+	struct fdb_ctx *f = ctx;
+	struct ifnet *port = vif_by_index(f->vi, e->port);
+	struct ctl_buf *b = f->o->rep;
+
+	ctl_nest_begin(b, CTL_A_IF);
+	ctl_put(b, CTL_A_MAC, e->mac, 6);
+	ctl_put_str(b, CTL_A_IFNAME, port ? vif_name(port) : "?");
+	ctl_put_u64(b, CTL_A_U64, e->age_ns);
+	ctl_put_u32(b, CTL_A_FLAGS, e->is_local);
+	ctl_nest_end(b);
+	return 0;
+}
+
+static int op_bridge_fdb(struct op *o)
+{
+	struct fdb_ctx f = {.o = o};
+	struct ifnet *br;
+	int rc;
+
+	if ((rc = op_vimage(o, CTL_A_NAME, &f.vi)) ||
+	    (rc = op_ifnet(o, f.vi, CTL_A_IFNAME, &br)))
+		return rc;
+	if (vif_type(br) != VIF_BRIDGE)
+		return op_fail(o, -EINVAL, "'%s' in '%s' is not a bridge",
+			       vif_name(br), vimage_name(f.vi));
+	vif_bridge_fdb_walk(br, put_fdb, &f);
+	return 0;
+}
+
 /* ---- ping: the one deferred reply ---------------------------------------- */
 static int ping_send(struct daemon *d, struct ping_job *j, uint64_t now)
 {
@@ -1029,7 +1250,7 @@ void ops_dispatch(struct daemon *d, struct client *c, const struct ctl_msg *m)
 		ctl_buf_free(&rep);
 		return;
 	}
-	if (t >= CTL_T_ATTACH && t <= CTL_T_IOCTL) {
+	if (t >= CTL_T_ATTACH && t <= CTL_T_PROCNET) {
 		int fd = -1;
 
 		rc = ss_op(d, c, m, &rep, &fd, o.err, sizeof(o.err));
@@ -1109,6 +1330,18 @@ void ops_dispatch(struct daemon *d, struct client *c, const struct ctl_msg *m)
 		break;
 	case CTL_T_LOG_LEVEL:
 		rc = op_log_level(&o);
+		break;
+	case CTL_T_SHAPE:
+		rc = op_shape(&o);
+		break;
+	case CTL_T_SHAPE_GET:
+		rc = op_shape_get(&o);
+		break;
+	case CTL_T_BRIDGE:
+		rc = op_bridge(&o);
+		break;
+	case CTL_T_BRIDGE_FDB:
+		rc = op_bridge_fdb(&o);
 		break;
 	case CTL_T_SHUTDOWN:
 		daemon_log(d, VLOG_INFO, "shutdown requested by pid %d",
