@@ -111,7 +111,7 @@ $(BA)/ctl-asan.a: $(call obj,$(BA),$(CTL_SRCS))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/vimaged: $(call obj,$(B),$(DAEMON_SRCS)) $(B)/libvimage-ctl.a $(B)/libvimage.a
+$(B)/vimaged: $(call obj,$(B),$(DAEMON_SRCS)) $(B)/libvimage-ctl.a $(B)/libvimage-host.a $(B)/libvimage.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
 
 $(B)/vimage: $(call obj,$(B),$(CMD_SRCS)) $(B)/libvimage-ctl.a

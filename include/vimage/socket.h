@@ -95,6 +95,19 @@ int vsock_accept(struct vsocket *so, struct vsocket **out,
 /* FIONREAD (SIOCINQ), SIOCOUTQ, SIOCOUTQNSD and VSIOCSNDSPACE: a byte
  * count in *val. */
 int vsock_ioctl(struct vsocket *so, unsigned long req, int *val);
+/* What Linux's /proc/net/tcp shows of a TCP socket (read-only): its state
+ * in Linux's numbering (1 ESTABLISHED .. 10 LISTEN, 7 CLOSE), both
+ * addresses (the peer's from connect on, SYN_SENT included; zero when
+ * none) and the queue columns: rx_queue the bytes received and not read,
+ * or for a listener the connections waiting in accept; tx_queue the bytes
+ * sent and not acknowledged (0 for a listener), backlog a listener's
+ * limit. -EOPNOTSUPP when so is not a TCP socket. */
+struct vsock_tcp_view {
+	uint8_t state;
+	struct sockaddr_in local, remote;
+	uint32_t rx_queue, tx_queue, backlog;
+};
+int vsock_tcp_view(struct vsocket *so, struct vsock_tcp_view *v);
 /* Current readiness: POLLIN, POLLOUT, POLLERR, POLLHUP bits. */
 unsigned vsock_poll(struct vsocket *so);
 /* fn(ctx, so, events) is called when readiness may have changed. */

@@ -64,6 +64,10 @@ static const char usage_text[] =
     "  vimage --bridge NAME BR [IF ...]      make bridge BR, add ports\n"
     "  vimage --bridge-add|--bridge-del NAME BR IF ...\n"
     "  vimage --fdb NAME BR           the bridge's learned addresses\n"
+    "  vimage --tap NAME IF TAPDEV    attach Linux TAP device TAPDEV as IF\n"
+    "                                 (unprivileged: a TAP made for the user,\n"
+    "                                 ip tuntap add dev TAPDEV mode tap user U)\n"
+    "  vimage --tap-del NAME IF       detach it\n"
     "  vimage --up NAME IF            set IF up (--down: down)\n"
     "  vimage --addr NAME IF A.B.C.D/LEN       add an IPv4 address\n"
     "  vimage --addr-del NAME IF A.B.C.D/LEN   remove it\n"
@@ -965,6 +969,8 @@ enum verb {
 	V_BRIDGE_ADD,
 	V_BRIDGE_DEL,
 	V_FDB,
+	V_TAP,
+	V_TAP_DEL,
 };
 
 static const struct {
@@ -996,6 +1002,8 @@ static const struct {
     {"--bridge-add", V_BRIDGE_ADD},
     {"--bridge-del", V_BRIDGE_DEL},
     {"--fdb", V_FDB},
+    {"--tap", V_TAP},
+    {"--tap-del", V_TAP_DEL},
 };
 
 /* ---- shapers and bridges --------------------------------------------------
@@ -1901,6 +1909,20 @@ int main(int argc, char **argv)
 		return verb_bridge(&o, verb, args, n);
 	case V_FDB:
 		return verb_fdb(&o, args, n);
+	case V_TAP:
+	case V_TAP_DEL:
+		if (n != (verb == V_TAP ? 3 : 2))
+			return usage_err(verb == V_TAP ? "--tap NAME IF TAPDEV"
+						       : "--tap-del NAME IF");
+		if (check_ifname(args[1]) ||
+		    (verb == V_TAP && check_ifname(args[2])))
+			return EX_USAGE;
+		req_begin(&b, verb == V_TAP ? CTL_T_TAP : CTL_T_TAP_DEL, 0);
+		ctl_put_str(&b, CTL_A_NAME, args[0]);
+		ctl_put_str(&b, CTL_A_IFNAME, args[1]);
+		if (verb == V_TAP)
+			ctl_put_str(&b, CTL_A_PEER_IFNAME, args[2]);
+		break;
 	}
 	rc = simple(&o, &b);
 	ctl_buf_free(&b);

@@ -146,6 +146,8 @@ static const uint64_t ctl_required[CTL_T_MAX_] = {
     [CTL_T_SHAPE_GET] = BIT(CTL_A_NAME) | BIT(CTL_A_IFNAME) | BIT(CTL_A_ARG),
     [CTL_T_BRIDGE] = BIT(CTL_A_NAME) | BIT(CTL_A_IFNAME) | BIT(CTL_A_ARG),
     [CTL_T_BRIDGE_FDB] = BIT(CTL_A_NAME) | BIT(CTL_A_IFNAME),
+    [CTL_T_TAP] = BIT(CTL_A_NAME) | BIT(CTL_A_IFNAME) | BIT(CTL_A_PEER_IFNAME),
+    [CTL_T_TAP_DEL] = BIT(CTL_A_NAME) | BIT(CTL_A_IFNAME),
 };
 
 static const char *const ctl_types[CTL_T_MAX_] = {
@@ -185,6 +187,8 @@ static const char *const ctl_types[CTL_T_MAX_] = {
     [CTL_T_SHAPE_GET] = "shape-get",
     [CTL_T_BRIDGE] = "bridge",
     [CTL_T_BRIDGE_FDB] = "bridge-fdb",
+    [CTL_T_TAP] = "tap",
+    [CTL_T_TAP_DEL] = "tap-del",
 };
 
 const char *ctl_type_name(uint16_t type)

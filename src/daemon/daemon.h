@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <vimage/ctl.h>
+#include <vimage/host.h>
 #include <vimage/net.h>
 #include <vimage/socket.h>
 #include <vimage/vimage.h>
@@ -23,7 +24,7 @@
 
 /* What an epoll event's data.ptr points at: each such struct starts with
  * its kind. */
-enum ep_kind { EPK_CLIENT = 1, EPK_SSOCK };
+enum ep_kind { EPK_CLIENT = 1, EPK_SSOCK, EPK_TAP };
 
 struct client {
 	int kind; /* EPK_CLIENT */
@@ -53,6 +54,14 @@ struct capture {
 	int fd;
 	int err; /* first write error, negative errno */
 	char path[CTL_STR_MAX];
+};
+
+/* An interface attached to a Linux TAP device (libvimage-host). */
+struct tap_att {
+	int kind; /* EPK_TAP */
+	struct tap_att *next;
+	struct vtap *t;
+	char dev[16];
 };
 
 struct ping_job {
@@ -85,6 +94,8 @@ struct daemon {
 	struct client *dead_clients;
 	struct capture *captures;
 	struct ping_job *pings;
+	struct tap_att *taps;
+	struct tap_att *dead_taps; /* freed after the batch of events */
 	/* The socket service (sock.c). */
 	struct ssock *ssocks;	     /* every socket */
 	struct ssock **ss_hash;	     /* by id */
@@ -138,5 +149,9 @@ uint64_t ops_pings_run(struct daemon *d);
 void ops_client_gone(struct daemon *d, struct client *c);
 /* Stop every capture and ping (shutdown). */
 void ops_cleanup(struct daemon *d);
+/* Frames arrived on a TAP device. */
+void ops_tap_input(struct daemon *d, struct tap_att *ta);
+/* Free the TAP attachments detached during the last batch. */
+void ops_taps_reap(struct daemon *d);
 
 #endif

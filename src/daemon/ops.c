@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -226,6 +227,54 @@ static void release_subtree(struct daemon *d, struct vimage *top)
 	}
 }
 
+static void tap_free(struct daemon *d, struct tap_att **pp)
+{
+	struct tap_att *ta = *pp;
+
+	*pp = ta->next;
+	epoll_ctl(d->ep, EPOLL_CTL_DEL, vtap_fd(ta->t), NULL);
+	daemon_log(d, VLOG_INFO, "detached TAP %s", ta->dev);
+	vtap_detach(ta->t);
+	ta->t = NULL;
+	/* An event of this batch may still name it. */
+	ta->next = d->dead_taps;
+	d->dead_taps = ta;
+}
+
+void ops_taps_reap(struct daemon *d)
+{
+	while (d->dead_taps) {
+		struct tap_att *ta = d->dead_taps;
+
+		d->dead_taps = ta->next;
+		free(ta);
+	}
+}
+
+/* TAP attachments whose interface lives in the subtree (or is gone). */
+static void release_taps(struct daemon *d, struct vimage *top)
+{
+	for (struct tap_att **pp = &d->taps; *pp;) {
+		struct ifnet *ifp = vtap_ifp((*pp)->t);
+
+		if (!ifp || in_subtree(vif_vimage(ifp), top))
+			tap_free(d, pp);
+		else
+			pp = &(*pp)->next;
+	}
+}
+
+void ops_tap_input(struct daemon *d, struct tap_att *ta)
+{
+	int n;
+
+	if (!ta->t)
+		return;
+	n = vtap_input(ta->t, 256);
+	if (n < 0)
+		daemon_log(d, VLOG_WARN, "TAP %s: %s", ta->dev, strerror(-n));
+}
+
 void ops_client_gone(struct daemon *d, struct client *c)
 {
 	for (struct ping_job *j = d->pings; j; j = j->next)
@@ -239,6 +288,9 @@ void ops_cleanup(struct daemon *d)
 		capture_free(d, &d->captures);
 	while (d->pings)
 		ping_finish(d, &d->pings, -ESHUTDOWN, "the daemon is stopping");
+	while (d->taps)
+		tap_free(d, &d->taps);
+	ops_taps_reap(d);
 }
 
 /* ---- operations ------------------------------------------------------------
@@ -333,6 +385,7 @@ static int op_destroy(struct op *o)
 	}
 	snprintf(name, sizeof(name), "%s", vimage_name(vi));
 	release_subtree(o->d, vi);
+	release_taps(o->d, vi);
 	ss_release_subtree(o->d, vi);
 	rc = vimage_destroy(vi);
 	if (rc)
@@ -1095,6 +1148,74 @@ static int op_bridge_fdb(struct op *o)
 	return 0;
 }
 
+/* ---- TAP attachment ----------------------------------------------------------
+ */
+static int op_tap(struct op *o)
+{
+	char ifname[VIF_NAMESIZ], dev[16];
+	struct vimage *vi;
+	struct tap_att *ta;
+	struct epoll_event ev;
+	int rc;
+
+	if ((rc = op_vimage(o, CTL_A_NAME, &vi)))
+		return rc;
+	op_str(o, CTL_A_IFNAME, ifname, sizeof(ifname));
+	op_str(o, CTL_A_PEER_IFNAME, dev, sizeof(dev));
+	if (vif_lookup(vi, ifname))
+		return op_fail(o, -EEXIST, "'%s' already has an interface '%s'",
+			       vimage_name(vi), ifname);
+	ta = calloc(1, sizeof(*ta));
+	if (!ta)
+		return op_fail(o, -ENOMEM, "out of memory");
+	rc = vtap_attach(vi, dev, ifname, &ta->t);
+	if (rc) {
+		free(ta);
+		return op_fail(
+		    o, rc, "cannot attach TAP device '%s': %s%s", dev,
+		    strerror(-rc),
+		    rc == -EPERM || rc == -EACCES
+			? " (an unprivileged daemon needs a TAP device made "
+			  "for its user: ip tuntap add dev NAME mode tap user "
+			  "UID)"
+			: "");
+	}
+	ta->kind = EPK_TAP;
+	snprintf(ta->dev, sizeof(ta->dev), "%s", dev);
+	ev.events = EPOLLIN;
+	ev.data.ptr = ta;
+	if (epoll_ctl(o->d->ep, EPOLL_CTL_ADD, vtap_fd(ta->t), &ev)) {
+		rc = -errno;
+		vtap_detach(ta->t);
+		free(ta);
+		return op_fail(o, rc, "epoll: %s", strerror(-rc));
+	}
+	ta->next = o->d->taps;
+	o->d->taps = ta;
+	daemon_log(o->d, VLOG_INFO, "%s: %s attached to TAP %s",
+		   vimage_name(vi), ifname, dev);
+	return 0;
+}
+
+static int op_tap_del(struct op *o)
+{
+	struct vimage *vi;
+	struct ifnet *ifp;
+	int rc;
+
+	if ((rc = op_vimage(o, CTL_A_NAME, &vi)) ||
+	    (rc = op_ifnet(o, vi, CTL_A_IFNAME, &ifp)))
+		return rc;
+	for (struct tap_att **pp = &o->d->taps; *pp; pp = &(*pp)->next) {
+		if (vtap_ifp((*pp)->t) == ifp) {
+			tap_free(o->d, pp);
+			return 0;
+		}
+	}
+	return op_fail(o, -EINVAL, "'%s' in '%s' is not attached to a TAP",
+		       vif_name(ifp), vimage_name(vi));
+}
+
 /* ---- ping: the one deferred reply ---------------------------------------- */
 static int ping_send(struct daemon *d, struct ping_job *j, uint64_t now)
 {
@@ -1342,6 +1463,12 @@ void ops_dispatch(struct daemon *d, struct client *c, const struct ctl_msg *m)
 		break;
 	case CTL_T_BRIDGE_FDB:
 		rc = op_bridge_fdb(&o);
+		break;
+	case CTL_T_TAP:
+		rc = op_tap(&o);
+		break;
+	case CTL_T_TAP_DEL:
+		rc = op_tap_del(&o);
 		break;
 	case CTL_T_SHUTDOWN:
 		daemon_log(d, VLOG_INFO, "shutdown requested by pid %d",

@@ -578,6 +578,8 @@ static void run(struct daemon *d)
 				}
 			} else if (*(int *)p == EPK_SSOCK) {
 				ss_event(d, p, evs[i].events);
+			} else if (*(int *)p == EPK_TAP) {
+				ops_tap_input(d, p);
 			} else {
 				struct client *c = p;
 
@@ -609,6 +611,7 @@ static void run(struct daemon *d)
 		ss_run(d);
 		ss_reap(d);
 		clients_reap(d);
+		ops_taps_reap(d);
 	}
 	/* Give the shutdown reply its chance to leave. */
 	for (struct client *c = d->clients; c; c = c->next)

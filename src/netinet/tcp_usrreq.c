@@ -924,6 +924,34 @@ static int tcp_setsockopt(struct vsocket *so, int level, int name,
 	}
 }
 
+int vsock_tcp_view(struct vsocket *so, struct vsock_tcp_view *v)
+{
+	struct tcpcb *tp = sotp(so);
+
+	if (so->proto != &tcp_proto)
+		return -EOPNOTSUPP;
+	memset(v, 0, sizeof(*v));
+	v->local.sin_family = AF_INET;
+	v->remote.sin_family = AF_INET;
+	if (!tp) {
+		v->state = 7; /* TCP_CLOSE: the connection is gone */
+		return 0;
+	}
+	v->state = tcp_linux_state[tp->state];
+	v->local.sin_addr.s_addr = htonl(tp->laddr);
+	v->local.sin_port = htons(tp->lport);
+	v->remote.sin_addr.s_addr = htonl(tp->faddr);
+	v->remote.sin_port = htons(tp->fport);
+	if (tp->state == TCPS_LISTEN) {
+		v->rx_queue = tp->lq->qlen;
+		v->backlog = tp->lq->backlog;
+	} else {
+		v->rx_queue = (uint32_t)(tp->rcvq.bytes - tp->rcvq_off);
+		v->tx_queue = (uint32_t)tp->sndq.bytes;
+	}
+	return 0;
+}
+
 static int tcp_getsockopt(struct vsocket *so, int level, int name, void *val,
 			  socklen_t *len)
 {

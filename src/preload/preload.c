@@ -48,6 +48,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -96,6 +97,10 @@ struct real {
 	ssize_t (*write)(int, const void *, size_t);
 	ssize_t (*writev)(int, const struct iovec *, int);
 	int (*close_range)(unsigned, unsigned, int);
+	int (*open)(const char *, int, ...);
+	int (*openat)(int, const char *, int, ...);
+	FILE *(*fopen)(const char *, const char *);
+	FILE *(*fopen64)(const char *, const char *);
 };
 
 /* Per descriptor. */
@@ -178,6 +183,10 @@ static void load_real(void)
 	g.r.write = sym("write");
 	g.r.writev = sym("writev");
 	g.r.close_range = dlsym(RTLD_NEXT, "close_range");
+	g.r.open = sym("open");
+	g.r.openat = sym("openat");
+	g.r.fopen = sym("fopen");
+	g.r.fopen64 = sym("fopen64");
 }
 
 static void preload_init(void);
@@ -1757,6 +1766,208 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 		return rc ? set_errno(rc) : 0;
 	}
 	return set_errno(-ENOTTY);
+}
+
+/* ---- /proc/net ---------------------------------------------------------------
+ */
+/* "/proc/net/tcp", "/proc/self/net/tcp", "/proc/<pid>/net/tcp",
+ * "/proc/thread-self/net/tcp" -> "tcp" (what the vimage must answer: the
+ * host's files would show the host's network). */
+static const char *procnet_name(const char *path)
+{
+	const char *p;
+
+	if (!g.active || !path || strncmp(path, "/proc/", 6))
+		return NULL;
+	p = path + 6;
+	if (!strncmp(p, "net/", 4))
+		p += 4;
+	else if (!strncmp(p, "self/net/", 9))
+		p += 9;
+	else if (!strncmp(p, "thread-self/net/", 16))
+		p += 16;
+	else if (*p >= '0' && *p <= '9') {
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (strncmp(p, "/net/", 5))
+			return NULL;
+		p += 5;
+	} else {
+		return NULL;
+	}
+	return *p && !strchr(p, '/') ? p : NULL;
+}
+
+/* The vimage's version of the file, as an anonymous file positioned at
+ * its start. */
+static int procnet_open(const char *name, int flags)
+{
+	struct ctl_buf b;
+	struct ctl_attr a;
+	struct rpc r;
+	int rc, fd;
+
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		return set_errno(-EACCES);
+	req_begin(&b, CTL_T_PROCNET, NULL);
+	ctl_put_str(&b, CTL_A_KEY, name);
+	rc = rpc(&b, &r);
+	ctl_buf_free(&b);
+	if (rc || !rattr(&r, CTL_A_BLOB, &a)) {
+		rpc_done(&r);
+		return set_errno(rc ? rc : -EPROTO);
+	}
+	fd = memfd_create(name, (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+	if (fd >= 0) {
+		size_t off = 0;
+
+		while (off < a.len) {
+			ssize_t n = g.r.write(fd, a.val + off, a.len - off);
+
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+		lseek(fd, 0, SEEK_SET);
+	}
+	rpc_done(&r);
+	if (fd >= 0 && fd < TABLE_MAX)
+		pfd_clear(fd);
+	return fd;
+}
+
+static int open_common(int dirfd, const char *path, int flags, mode_t mode,
+		       bool at)
+{
+	const char *name = procnet_name(path);
+
+	if (name)
+		return procnet_open(name, flags);
+	if (at)
+		return g.r.openat(dirfd, path, flags, mode);
+	return g.r.open(path, flags, mode);
+}
+
+static mode_t open_mode(int flags, va_list ap)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE
+		   ? (mode_t)va_arg(ap, int)
+		   : 0;
+}
+
+EXPORT int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	ENSURE();
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return open_common(AT_FDCWD, path, flags, mode, false);
+}
+
+EXPORT int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	ENSURE();
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return open_common(AT_FDCWD, path, flags, mode, false);
+}
+
+EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	ENSURE();
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return open_common(dirfd, path, flags, mode, true);
+}
+
+EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	ENSURE();
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return open_common(dirfd, path, flags, mode, true);
+}
+
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
+EXPORT int __open_2(const char *path, int flags)
+{
+	ENSURE();
+	return open_common(AT_FDCWD, path, flags, 0, false);
+}
+
+EXPORT int __open64_2(const char *path, int flags)
+{
+	ENSURE();
+	return open_common(AT_FDCWD, path, flags, 0, false);
+}
+
+EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	ENSURE();
+	return open_common(dirfd, path, flags, 0, true);
+}
+
+EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	ENSURE();
+	return open_common(dirfd, path, flags, 0, true);
+}
+
+/* glibc's fopen opens with an internal call: the stream is made here. */
+static FILE *fopen_common(const char *path, const char *mode, bool is64)
+{
+	const char *name = procnet_name(path);
+	int fd;
+	FILE *f;
+
+	if (!name) {
+		FILE *(*real)(const char *, const char *) =
+		    is64 ? g.r.fopen64 : g.r.fopen;
+
+		return real(path, mode);
+	}
+	if (strchr(mode, 'w') || strchr(mode, 'a') || strchr(mode, '+')) {
+		errno = EACCES;
+		return NULL;
+	}
+	fd = procnet_open(name, strchr(mode, 'e') ? O_CLOEXEC : 0);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "r");
+	if (!f)
+		g.r.close(fd);
+	return f;
+}
+
+EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	ENSURE();
+	return fopen_common(path, mode, false);
+}
+
+EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+	ENSURE();
+	return fopen_common(path, mode, true);
 }
 
 /* ---- interfaces ------------------------------------------------------------
