@@ -16,6 +16,11 @@ struct vtap;
  * The TAP's fd is non-blocking; poll it for input and call vtap_input. */
 int vtap_attach(struct vimage *vi, const char *devname, const char *ifname,
 		struct vtap **out);
+/* The same with a TAP device someone else opened (TUNSETIFF done, as
+ * IFF_TAP | IFF_NO_PI): vimaged gets it from a privileged vimage(8). The
+ * fd belongs to the vtap on success. -EINVAL if it is not such a TAP. */
+int vtap_attach_fd(struct vimage *vi, int fd, const char *ifname,
+		   struct vtap **out);
 int vtap_fd(const struct vtap *t);
 struct ifnet *vtap_ifp(const struct vtap *t);
 /* Read every pending frame (at most max_frames) into the world. Returns the

@@ -14,6 +14,9 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/xattr.h>
+#include <sys/ioctl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -36,6 +39,7 @@ enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_NODAEMON = 3, EX_UNREACHABLE = 4
 
 struct opts {
 	const char *socket;
+	int pass_fd; /* a descriptor to send with the request, or -1 */
 	bool autostart, json, recursive, verbose, force;
 	bool explicit_path; /* --socket or $VIMAGE_SOCKET, not the default */
 	char path[108];
@@ -281,8 +285,29 @@ static int transact(struct opts *o, struct ctl_buf *req, struct reply *r,
 	if (fd < 0)
 		return EX_NODAEMON;
 	while (off < req->len) {
-		ssize_t n =
-		    send(fd, req->data + off, req->len - off, MSG_NOSIGNAL);
+		ssize_t n;
+
+		if (off == 0 && o->pass_fd >= 0) {
+			union {
+				struct cmsghdr h;
+				char b[CMSG_SPACE(sizeof(int))];
+			} cm;
+			struct iovec iov = {req->data, req->len};
+			struct msghdr mh = {.msg_iov = &iov,
+					    .msg_iovlen = 1,
+					    .msg_control = cm.b,
+					    .msg_controllen = sizeof(cm.b)};
+
+			memset(&cm, 0, sizeof(cm));
+			cm.h.cmsg_level = SOL_SOCKET;
+			cm.h.cmsg_type = SCM_RIGHTS;
+			cm.h.cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(&cm.h), &o->pass_fd, sizeof(int));
+			n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		} else {
+			n = send(fd, req->data + off, req->len - off,
+				 MSG_NOSIGNAL);
+		}
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -1396,6 +1421,24 @@ static int verb_fdb(struct opts *o, char **args, int n)
 	return EX_OK;
 }
 
+/* A TAP device opened with the caller's privileges, or -1. */
+static int open_tap(const char *dev)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* ---- running a program inside --------------------------------------------
  */
 /* The preload library: $VIMAGE_PRELOAD, else beside this binary, else in
@@ -1643,7 +1686,7 @@ static int run_inside(struct opts *o, const char *name, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.autostart = true};
+	struct opts o = {.autostart = true, .pass_fd = -1};
 	enum verb verb = V_NONE;
 	/* Positional arguments are gathered in place, at the front. */
 	char **args = argv + 1;
@@ -1920,9 +1963,18 @@ int main(int argc, char **argv)
 		req_begin(&b, verb == V_TAP ? CTL_T_TAP : CTL_T_TAP_DEL, 0);
 		ctl_put_str(&b, CTL_A_NAME, args[0]);
 		ctl_put_str(&b, CTL_A_IFNAME, args[1]);
-		if (verb == V_TAP)
+		if (verb == V_TAP) {
 			ctl_put_str(&b, CTL_A_PEER_IFNAME, args[2]);
-		break;
+			/* With our privileges (root may open any TAP): the
+			 * daemon gets the open device. Otherwise it tries
+			 * by name with its own. */
+			o.pass_fd = open_tap(args[2]);
+		}
+		rc = simple(&o, &b);
+		if (o.pass_fd >= 0)
+			close(o.pass_fd);
+		ctl_buf_free(&b);
+		return rc;
 	}
 	rc = simple(&o, &b);
 	ctl_buf_free(&b);

@@ -44,6 +44,7 @@ struct client {
 	 * process of the preload library), or NULL. */
 	struct vimage *vi;
 	bool attached;
+	int passed_fd; /* a descriptor that came with the request, or -1 */
 };
 
 struct ssock;

@@ -1168,7 +1168,14 @@ static int op_tap(struct op *o)
 	ta = calloc(1, sizeof(*ta));
 	if (!ta)
 		return op_fail(o, -ENOMEM, "out of memory");
-	rc = vtap_attach(vi, dev, ifname, &ta->t);
+	if (o->c->passed_fd >= 0) {
+		/* Opened by the client with its privileges. */
+		rc = vtap_attach_fd(vi, o->c->passed_fd, ifname, &ta->t);
+		if (!rc)
+			o->c->passed_fd = -1;
+	} else {
+		rc = vtap_attach(vi, dev, ifname, &ta->t);
+	}
 	if (rc) {
 		free(ta);
 		return op_fail(
@@ -1479,6 +1486,11 @@ void ops_dispatch(struct daemon *d, struct client *c, const struct ctl_msg *m)
 	default:
 		rc = op_fail(&o, -EOPNOTSUPP, "unknown request type %u", t);
 		break;
+	}
+	if (c->passed_fd >= 0) {
+		/* Not taken by the request: not kept either. */
+		close(c->passed_fd);
+		c->passed_fd = -1;
 	}
 	if (rc > 0) { /* deferred */
 		ctl_buf_free(&rep);

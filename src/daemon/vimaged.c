@@ -96,6 +96,9 @@ static void client_close(struct daemon *d, struct client *c)
 		}
 	}
 	ops_client_gone(d, c);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
+	c->passed_fd = -1;
 	epoll_ctl(d->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
@@ -283,8 +286,42 @@ static void client_readable(struct daemon *d, struct client *c)
 			 * a deferred reply; read again later. */
 			break;
 		}
-		n = recv(c->fd, c->in + c->in_len, CTL_REQ_MAX - c->in_len,
-			 MSG_DONTWAIT);
+		{
+			/* A request may bring one descriptor (a TAP device
+			 * opened by a privileged vimage(8)); more are closed. */
+			union {
+				struct cmsghdr h;
+				char b[CMSG_SPACE(4 * sizeof(int))];
+			} cm;
+			struct iovec iov = {c->in + c->in_len,
+					    CTL_REQ_MAX - c->in_len};
+			struct msghdr mh = {.msg_iov = &iov,
+					    .msg_iovlen = 1,
+					    .msg_control = cm.b,
+					    .msg_controllen = sizeof(cm.b)};
+
+			n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+			for (struct cmsghdr *h = n > 0 ? CMSG_FIRSTHDR(&mh)
+						       : NULL;
+			     h; h = CMSG_NXTHDR(&mh, h)) {
+				size_t k;
+
+				if (h->cmsg_level != SOL_SOCKET ||
+				    h->cmsg_type != SCM_RIGHTS)
+					continue;
+				k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+				for (size_t i = 0; i < k; i++) {
+					int fd;
+
+					memcpy(&fd,
+					       CMSG_DATA(h) + i * sizeof(int),
+					       sizeof(int));
+					if (c->passed_fd >= 0)
+						close(c->passed_fd);
+					c->passed_fd = fd;
+				}
+			}
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -354,6 +391,7 @@ static void accept_clients(struct daemon *d)
 			continue;
 		}
 		c->kind = EPK_CLIENT;
+		c->passed_fd = -1;
 		c->fd = fd;
 		c->uid = cred.uid;
 		c->pid = cred.pid;

@@ -80,6 +80,35 @@ fail:
 	return err;
 }
 
+int vtap_attach_fd(struct vimage *vi, int fd, const char *ifname,
+		   struct vtap **out)
+{
+	struct ifreq ifr;
+	struct vtap *t;
+	int err;
+
+	/* It must be a TAP (Ethernet frames, no packet information). */
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return errno == EBADFD ? -EBADFD : -EINVAL;
+	if ((ifr.ifr_flags & (IFF_TAP | IFF_TUN)) != IFF_TAP ||
+	    !(ifr.ifr_flags & IFF_NO_PI))
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	err = vif_ext_create(vi, ifname, &vtap_ops, t, &t->ifp);
+	if (err) {
+		free(t);
+		return err;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	t->fd = fd;
+	*out = t;
+	return 0;
+}
+
 int vtap_fd(const struct vtap *t)
 {
 	return t->fd;
