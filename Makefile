@@ -120,8 +120,8 @@ $(B)/vimage: $(call obj,$(B),$(CMD_SRCS)) $(B)/libvimage-ctl.a
 $(B)/tests/unit: $(B)/libvimage-ctl.a
 $(BA)/tests/unit: $(BA)/ctl-asan.a
 # The rtnetlink and ioctl emulation is pure: its unit tests link it.
-$(B)/tests/unit: $(call obj,$(B),src/daemon/rtnl.c src/daemon/ifioctl.c)
-$(BA)/tests/unit: $(call obj,$(BA),src/daemon/rtnl.c src/daemon/ifioctl.c)
+$(B)/tests/unit: $(call obj,$(B),src/daemon/rtnl.c src/daemon/ifioctl.c src/daemon/procnet.c)
+$(BA)/tests/unit: $(call obj,$(BA),src/daemon/rtnl.c src/daemon/ifioctl.c src/daemon/procnet.c)
 
 $(B)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(CTL_SRCS) include/vimage/ctl.h
 	@mkdir -p $(dir $@)
@@ -191,7 +191,10 @@ check: all $(BA)/tests/unit $(BA)/tests/sim $(FUZZ_BINS)
 bench: $(B)/bench/bench $(B)/bench/udpblast $(B)/bench/tcpconn $(B)/vimage $(B)/vimaged
 	bench/run.sh
 
-demo: $(B)/demo
+# The network demo with vimage(8) and unmodified programs (no root), then
+# the library's own tour.
+demo: $(B)/demo $(B)/vimage $(B)/vimaged $(B)/libvimage-preload.so
+	examples/demo.sh
 	$(B)/demo
 
 format:
