@@ -49,6 +49,7 @@ stage fuzz-smoke tests/fuzz/smoke.sh build/fuzz
 stage interop tests/interop/run.sh build/interop/tap_node
 stage system tests/system/run.sh
 stage preload tests/system/preload.sh
+stage preload-review tests/system/review.sh
 # The bridging scenario: a TAP LAN as root, then the all-virtual LAN.
 stage bridging examples/bridging.sh --test
 stage bridging-virtual examples/bridging.sh --virtual --test

@@ -103,6 +103,7 @@ struct daemon {
 	size_t ss_hash_size, nssocks;
 	struct ssock *ss_dirty;	     /* readiness changed in the stack */
 	struct ssock *ss_dead;	     /* closed, freed after the batch */
+	struct ssock *ss_zombies, **ss_zombie_tail; /* oldest first */
 	uint8_t *scratch;	     /* SS_SCRATCH bytes */
 	uint64_t ss_bad_dgrams;	     /* malformed datagram headers */
 	uint64_t ss_dropped;	     /* datagrams the stack refused */

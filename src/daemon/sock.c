@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "procnet.h"
 #include "rtnl.h"
 
 #define SS_SCRATCH    (256u << 10)
@@ -83,6 +84,8 @@ struct ssock {
 	struct nlq *nlq, **nlq_tail;
 	size_t nlq_bytes;
 	bool dirty, dead;
+	uint64_t zombie_until; /* nonzero: connection gone, kept for SO_ERROR */
+	struct ssock *znext;
 	bool connecting;
 	bool established; /* data may move (not before, not after a failed
 			   * connect: its error waits for SO_ERROR) */
@@ -90,6 +93,8 @@ struct ssock {
 	bool out_eof;	  /* we told the program: end of stream */
 	bool out_blocked; /* the program's end is full */
 };
+
+static void ss_zombie_unlink(struct ssock *ss);
 
 /* ---- table ---------------------------------------------------------------
  */
@@ -138,6 +143,7 @@ static int ss_hash_grow(struct daemon *d)
 
 int ss_init(struct daemon *d)
 {
+	d->ss_zombie_tail = &d->ss_zombies;
 	d->ss_hash_size = 256;
 	d->ss_hash = calloc(d->ss_hash_size, sizeof(*d->ss_hash));
 	d->scratch = malloc(SS_SCRATCH);
@@ -176,6 +182,8 @@ static void ss_kill(struct ssock *ss, bool abort)
 
 	if (ss->dead)
 		return;
+	if (ss->zombie_until)
+		ss_zombie_unlink(ss);
 	if (ss->so) {
 		if (abort) {
 			struct linger l = {.l_onoff = 1, .l_linger = 0};
@@ -218,6 +226,10 @@ static void ss_kill(struct ssock *ss, bool abort)
 
 void ss_reap(struct daemon *d)
 {
+	uint64_t now = d->ss_zombies ? daemon_now(d) : 0;
+
+	while (d->ss_zombies && d->ss_zombies->zombie_until <= now)
+		ss_kill(d->ss_zombies, false);
 	while (d->ss_dead) {
 		struct ssock *ss = d->ss_dead;
 
@@ -350,23 +362,53 @@ static int ss_new(struct daemon *d, struct vimage *vi, struct vsocket *so,
 /* ---- moving data ---------------------------------------------------------
  */
 /* The connection died (reset, timeout): the program must see it on its
- * descriptor, not only through SO_ERROR. With its own writes still unread
- * in our end, closing our end makes its next call fail with ECONNRESET
- * (AF_UNIX's rule, and Linux TCP's error after a reset); otherwise reads
- * see the end of the stream and writes EPIPE. */
+ * descriptor. Our end is closed: with the program's own writes still
+ * unread in it, its next call fails with ECONNRESET (AF_UNIX's rule);
+ * otherwise reads see the end of the stream and writes EPIPE, which the
+ * shim turns into the error by asking SO_ERROR. For that the socket stays
+ * findable, without descriptor or connection, for SS_ZOMBIE_NS: nothing
+ * tells us when the program closes its end now. */
+#define SS_ZOMBIE_NS (30ull * 1000000000ull)
+
 static void ss_conn_dead(struct ssock *ss, int err)
 {
+	struct daemon *d = ss->d;
 	int inq = 0;
 
 	ss->err = ss->err ? ss->err : err;
 	ss->in_eof = ss->out_eof = true;
 	free(ss->pend);
 	ss->pend = NULL;
-	if (!ioctl(ss->fd, SIOCINQ, &inq) && inq > 0) {
-		ss_kill(ss, false);
-		return;
+	ioctl(ss->fd, SIOCINQ, &inq);
+	daemon_log(d, VLOG_DEBUG,
+		   "socket %llu: connection gone (%s), %d bytes unread in the "
+		   "pair",
+		   (unsigned long long)ss->id, strerror(err), inq);
+	close(ss->fd);
+	ss->fd = -1;
+	vsock_set_notify(ss->so, NULL, NULL);
+	vsock_close(ss->so);
+	ss->so = NULL;
+	ss->zombie_until = daemon_now(d) + SS_ZOMBIE_NS;
+	*d->ss_zombie_tail = ss;
+	d->ss_zombie_tail = &ss->znext;
+}
+
+/* Zombies whose time is up; and a zombie that is closed otherwise must
+ * leave the list first. */
+static void ss_zombie_unlink(struct ssock *ss)
+{
+	struct daemon *d = ss->d;
+
+	for (struct ssock **pp = &d->ss_zombies; *pp; pp = &(*pp)->znext) {
+		if (*pp == ss) {
+			*pp = ss->znext;
+			if (d->ss_zombie_tail == &ss->znext)
+				d->ss_zombie_tail = pp;
+			ss->zombie_until = 0;
+			return;
+		}
 	}
-	shutdown(ss->fd, SHUT_RDWR);
 }
 
 /* Stack -> program for a stream: write straight from the receive queue's
@@ -714,9 +756,15 @@ static void ss_stream_orphan(struct ssock *ss)
 	struct daemon *d = ss->d;
 	int inq = 0, outq = 0;
 
+	struct linger lg = {0};
+	socklen_t ll = sizeof(lg);
+
 	ioctl(ss->fd, SIOCOUTQ, &outq);
 	vsock_ioctl(ss->so, SIOCINQ, &inq);
-	if (inq > 0 || outq > 0) {
+	vsock_getsockopt(ss->so, SOL_SOCKET, SO_LINGER, &lg, &ll);
+	if (inq > 0 || outq > 0 || (lg.l_onoff && lg.l_linger == 0)) {
+		/* Unread data, or SO_LINGER 0: a reset. The vsocket's own
+		 * SO_LINGER 0 makes the close abortive. */
 		ss_kill(ss, true);
 		return;
 	}
@@ -775,7 +823,7 @@ static void ss_service(struct ssock *ss)
 	uint32_t want = 0;
 	unsigned pe;
 
-	if (ss->dead)
+	if (ss->dead || ss->zombie_until)
 		return;
 	switch (ss->sk) {
 	case SS_LISTEN:
@@ -802,6 +850,8 @@ static void ss_service(struct ssock *ss)
 		if (!ss->established)
 			break;
 		ss_stream_out(ss);
+		if (ss->dead || ss->zombie_until)
+			return;
 		/* Bytes the stack refused earlier; new ones come with
 		 * EPOLLIN. */
 		if (ss->pend && (pe & POLLOUT))
@@ -1021,6 +1071,49 @@ static int op_sockopt(struct ssock *ss, const struct ctl_msg *m, bool set,
 	return 0;
 }
 
+/* The sockets of a vimage as /proc/net lists them: ours, named by the
+ * inode of the program's end (what `ss -p` finds in /proc/PID/fd). */
+static void procnet_walk(void *wctx, struct vimage *vi,
+			 int (*fn)(void *fctx, const struct procnet_sock *s),
+			 void *fctx)
+{
+	struct daemon *d = wctx;
+
+	for (struct ssock *ss = d->ssocks; ss; ss = ss->next) {
+		struct procnet_sock ps = {.so = ss->so,
+					  .inode = ss->id,
+					  .uid = d->uid};
+
+		if (ss->vi != vi || !ss->so)
+			continue;
+		if (fn(fctx, &ps))
+			break;
+	}
+}
+
+static int op_procnet(struct daemon *d, struct client *c,
+		      const struct ctl_msg *m, struct ctl_buf *rep, char *err,
+		      size_t errlen)
+{
+	char name[64];
+	struct ctl_attr a;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	ctl_attr_find(m->attrs, m->attrs_len, CTL_A_KEY, &a);
+	ctl_attr_str(&a, name, sizeof(name));
+	rc = procnet_render(c->vi, name, procnet_walk, d, &out, &len);
+	if (rc) {
+		free(out);
+		return fail(err, errlen, rc, "/proc/net/%s: %s", name,
+			    rc == -ENOENT ? "not emulated" : strerror(-rc));
+	}
+	ctl_put(rep, CTL_A_BLOB, out, len);
+	free(out);
+	return 0;
+}
+
 int ss_op(struct daemon *d, struct client *c, const struct ctl_msg *m,
 	  struct ctl_buf *rep, int *fd_out, char *err, size_t errlen)
 {
@@ -1057,6 +1150,8 @@ int ss_op(struct daemon *d, struct client *c, const struct ctl_msg *m,
 			    "the process's vimage was destroyed");
 	if (t == CTL_T_SOCKET)
 		return op_socket(d, c, m, rep, fd_out, err, errlen);
+	if (t == CTL_T_PROCNET)
+		return op_procnet(d, c, m, rep, err, errlen);
 	if (ctl_attr_find(m->attrs, m->attrs_len, CTL_A_SOCKID, &a)) {
 		ss = ss_find(d, ctl_attr_u64(&a));
 		/* Only sockets of the caller's own vimage exist for it. */
@@ -1067,6 +1162,23 @@ int ss_op(struct daemon *d, struct client *c, const struct ctl_msg *m,
 				    ctl_type_name(t),
 				    (unsigned long long)ctl_attr_u64(&a),
 				    vimage_name(c->vi));
+	}
+	if (ss && ss->zombie_until) {
+		/* The connection is gone: only its error is left. */
+		int32_t level = 0, name = 0;
+
+		attr_i32(m, CTL_A_OPTLEVEL, &level);
+		attr_i32(m, CTL_A_OPTNAME, &name);
+		if (t == CTL_T_GETSOCKOPT && level == SOL_SOCKET &&
+		    name == SO_ERROR) {
+			int e = ss->err;
+
+			ss->err = 0;
+			ctl_put(rep, CTL_A_DATA, &e, sizeof(e));
+			return 0;
+		}
+		if (t != CTL_T_SOCK_LOOKUP)
+			return -ENOTCONN;
 	}
 	if (t == CTL_T_IOCTL && !ss) {
 		ctl_attr_find(m->attrs, m->attrs_len, CTL_A_REQ, &a);
@@ -1129,11 +1241,18 @@ int ss_op(struct daemon *d, struct client *c, const struct ctl_msg *m,
 			rc = vsock_connect(ss->so, (struct sockaddr *)&sa,
 					   (socklen_t)a.len);
 		}
+		if (ss->sk == SS_STREAM &&
+		    ctl_attr_find(m->attrs, m->attrs_len, CTL_A_FILLER, &a)) {
+			/* Written by the shim just before this request: all
+			 * of it is in our end. Kept until the connection is
+			 * resolved, or dropped now if there is nothing to
+			 * wait for. */
+			ss->filler = ctl_attr_u32(&a);
+			if (rc != -EINPROGRESS)
+				ss_discard_filler(ss);
+		}
 		if (ss->sk == SS_STREAM && rc == -EINPROGRESS) {
 			ss->connecting = true;
-			if (ctl_attr_find(m->attrs, m->attrs_len,
-					  CTL_A_FILLER, &a))
-				ss->filler = ctl_attr_u32(&a);
 			ss_mark_dirty(ss);
 		}
 		return rc;

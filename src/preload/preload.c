@@ -24,6 +24,7 @@
  * lookup.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +40,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -135,6 +137,7 @@ static struct {
 	pthread_mutex_t lock; /* the control connection */
 	int ctl;	      /* control connection, -1 when none */
 	pid_t ctl_pid;	      /* the process that made it */
+	ino_t ctl_ino;	      /* its identity: the number may be reused */
 	uint32_t seq;
 	char path[108];
 	char name[VIMAGE_NAME_MAX + 1];
@@ -320,9 +323,30 @@ static int ctl_open(void)
 		g.r.close(fd);
 		return rc;
 	}
+	/* Out of the way of the program's own descriptors (which it may
+	 * close wholesale, or dup2 over): high, and guarded in close,
+	 * close_range, dup2 and dup3. */
+	{
+		int hi = g.r.fcntl(fd, F_DUPFD_CLOEXEC, 900);
+		struct stat st;
+
+		if (hi >= 0) {
+			g.r.close(fd);
+			fd = hi;
+		}
+		g.ctl_ino = fstat(fd, &st) ? 0 : st.st_ino;
+	}
 	g.ctl = fd;
 	g.ctl_pid = getpid();
 	return 0;
+}
+
+/* Is the control connection still ours under its number? */
+static bool ctl_valid(void)
+{
+	struct stat st;
+
+	return g.ctl >= 0 && !fstat(g.ctl, &st) && st.st_ino == g.ctl_ino;
 }
 
 struct rpc {
@@ -348,9 +372,12 @@ static int rpc(struct ctl_buf *req, struct rpc *r)
 	if (g.ctl >= 0 && g.ctl_pid != getpid()) {
 		/* A child that did not pass through our fork handler
 		 * (vfork, clone): the connection is the parent's. */
-		g.r.close(g.ctl);
+		if (ctl_valid())
+			g.r.close(g.ctl);
 		g.ctl = -1;
 	}
+	if (g.ctl >= 0 && !ctl_valid())
+		g.ctl = -1; /* closed behind our back (a raw close) */
 	if (g.ctl < 0 && ctl_open()) {
 		pthread_mutex_unlock(&g.lock);
 		warn_once("cannot reach vimaged at %s", g.path);
@@ -374,7 +401,8 @@ static int rpc(struct ctl_buf *req, struct rpc *r)
 	}
 	if (rc) {
 		/* The connection is out of step or gone. */
-		g.r.close(g.ctl);
+		if (ctl_valid())
+			g.r.close(g.ctl);
 		g.ctl = -1;
 	}
 	pthread_mutex_unlock(&g.lock);
@@ -531,22 +559,29 @@ static void rebuild(void)
 {
 	/* Descriptors below the limit that are AF_UNIX sockets may be ours;
 	 * ask about each. Cheap when there are none. */
-	long max = sysconf(_SC_OPEN_MAX);
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
 
-	if (max <= 0 || max > TABLE_MAX)
-		max = TABLE_MAX;
-	for (int fd = 0; fd < max && fd < 1024; fd++) {
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
 		struct stat st;
 		int dom = 0;
 		socklen_t l = sizeof(dom);
 
-		if (fstat(fd, &st) || !S_ISSOCK(st.st_mode))
+		if (*end || fd < 0 || fd >= TABLE_MAX || fd == dirfd(dir) ||
+		    fd == g.ctl)
 			continue;
-		if (g.r.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) ||
+		if (fstat((int)fd, &st) || !S_ISSOCK(st.st_mode))
+			continue;
+		if (g.r.getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) ||
 		    dom != AF_UNIX)
 			continue;
-		adopt(fd, (uint64_t)st.st_ino);
+		adopt((int)fd, (uint64_t)st.st_ino);
 	}
+	closedir(dir);
 }
 
 static void atfork_child(void)
@@ -626,7 +661,10 @@ EXPORT int socket(int domain, int type, int protocol)
 	ctl_buf_free(&b);
 	if (rc || r.fd < 0 || !rattr(&r, CTL_A_SOCKID, &a)) {
 		rpc_done(&r);
-		return set_errno(rc ? rc : -EPROTO);
+		/* Success without its descriptor: the kernel dropped it on
+		 * the way in, at our descriptor limit. The daemon's end sees
+		 * it closed and frees the socket. */
+		return set_errno(rc ? rc : -EMFILE);
 	}
 	p.id = ctl_attr_u64(&a);
 	if (rattr(&r, CTL_A_ARG, &a))
@@ -727,27 +765,21 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 		if (rc)
 			return set_errno(rc);
 	}
-	if (p->kind == PK_STREAM && sin.sin_family == AF_INET) {
-		/* Hold POLLOUT back until the connection is resolved: fill
-		 * our end's send allowance; vimaged discards the filler. */
-		int sb = 0;
-		socklen_t l = sizeof(sb);
+	if (p->kind == PK_STREAM && sin.sin_family == AF_INET &&
+	    !p->connected) {
+		/* Hold writes back until the connection is resolved: fill
+		 * our end's whole send allowance (so it neither polls
+		 * writable nor takes a write); vimaged discards the filler.
+		 * Only on a socket not connected yet: on one that is, the
+		 * pair may carry data, and the daemon answers EISCONN. */
 		ssize_t n;
 
-		if (!g.r.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, &l) &&
-		    sb > 0) {
-			size_t want = (size_t)sb / 4 + 4096;
-
-			while (filler < want) {
-				size_t k = want - filler;
-
-				n = g.r.send(fd, zeros,
-					     k < sizeof(zeros) ? k : sizeof(zeros),
-					     MSG_DONTWAIT | MSG_NOSIGNAL);
-				if (n <= 0)
-					break;
-				filler += (uint32_t)n;
-			}
+		while (filler < (16u << 20)) {
+			n = g.r.send(fd, zeros, sizeof(zeros),
+				     MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n <= 0)
+				break;
+			filler += (uint32_t)n;
 		}
 	}
 	req_begin(&b, CTL_T_CONNECT, p);
@@ -764,23 +796,36 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 			p->connected = sin.sin_family == AF_INET;
 		return rc ? set_errno(rc) : 0;
 	}
+	if (rc == 0 || rc == -EINPROGRESS)
+		p->connected = 1;
 	if (rc != -EINPROGRESS)
 		return rc ? set_errno(rc) : 0;
 	if (nonblocking(fd))
 		return set_errno(-EINPROGRESS);
-	/* Blocking connect: the end turns writable when it is resolved. */
-	for (;;) {
-		struct pollfd pf = {.fd = fd, .events = POLLOUT};
-		int n = poll(&pf, 1, -1);
+	/* Blocking connect: the end turns writable when it is resolved,
+	 * within SO_SNDTIMEO (then EINPROGRESS, as Linux). */
+	{
+		struct timeval tv = {0};
+		socklen_t l = sizeof(tv);
+		int ms = -1;
 
-		if (n < 0 && errno == EINTR)
-			return -1; /* EINTR; it goes on in the background */
-		if (n < 0)
-			return -1;
-		if (n > 0)
+		if (!g.r.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) &&
+		    (tv.tv_sec || tv.tv_usec))
+			ms = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+		for (;;) {
+			struct pollfd pf = {.fd = fd, .events = POLLOUT};
+			int n = poll(&pf, 1, ms);
+
+			if (n < 0)
+				return -1; /* EINTR: it goes on */
+			if (n == 0)
+				return set_errno(-EINPROGRESS);
 			break;
+		}
 	}
 	rc = sock_error(p);
+	if (rc)
+		p->connected = 0; /* a later connect() starts afresh */
 	return rc ? set_errno(rc) : 0;
 }
 
@@ -836,7 +881,7 @@ EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 					addr_out(p, a.val, (socklen_t)a.len, sa,
 						 len);
 			} else if (!rc) {
-				rc = -EPROTO;
+				rc = -EMFILE; /* see socket() */
 			}
 			rpc_done(&r);
 		}
@@ -862,12 +907,15 @@ EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 		if (rc != -EAGAIN || nonblocking(fd))
 			return set_errno(rc);
 		{
-			struct pollfd pf = {.fd = fd, .events = POLLIN};
+			/* Wait for the token as a blocking read would, so
+			 * that SA_RESTART and SO_RCVTIMEO act as on Linux. */
+			char c;
+			ssize_t k = g.r.recv(fd, &c, 1, MSG_PEEK);
 
-			if (poll(&pf, 1, -1) < 0)
-				return -1; /* EINTR */
-			if (pf.revents & (POLLHUP | POLLERR))
-				return set_errno(-ECONNABORTED);
+			if (k < 0)
+				return -1; /* EINTR, EAGAIN (timeout) */
+			if (k == 0)
+				return set_errno(-ECONNABORTED); /* daemon gone */
 		}
 	}
 }
@@ -1036,6 +1084,14 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (!rc && rattr(&r, CTL_A_DATA, &a)) {
 		memcpy(val, a.val, a.len < *len ? a.len : *len);
 		*len = a.len < *len ? a.len : *len;
+		if (p->kind == PK_STREAM && level == SOL_SOCKET &&
+		    name == SO_ERROR && a.len >= sizeof(int)) {
+			int e;
+
+			memcpy(&e, a.val, sizeof(e));
+			if (e)
+				p->connected = 0; /* the attempt failed */
+		}
 	}
 	rpc_done(&r);
 	return rc ? set_errno(rc) : 0;
@@ -1098,7 +1154,9 @@ static ssize_t dgram_send(struct pfd *p, int fd, const struct iovec *iov,
 		v[i + 1] = iov[i];
 		total += iov[i].iov_len;
 	}
-	if (total > 65535)
+	/* The IPv4 limit: 65535 minus the IP and UDP headers (a raw
+	 * socket's own limit is checked by the stack). */
+	if (total > (p->type == SOCK_RAW ? 65535u : 65507u))
 		return set_errno(-EMSGSIZE);
 	mh.msg_iovlen = (size_t)iovcnt + 1;
 	n = g.r.sendmsg(fd, &mh,
@@ -1353,6 +1411,40 @@ static ssize_t nl_recv(int fd, struct msghdr *msg, int flags)
 	return n;
 }
 
+/* A stream's pair says only "end of stream" (read) or EPIPE (write) when
+ * the connection died; the daemon knows whether it was a reset. Asked
+ * only on those paths. */
+static ssize_t stream_read_done(struct pfd *p, ssize_t n, size_t len)
+{
+	int e;
+
+	if (n != 0 || len == 0)
+		return n;
+	e = sock_error(p);
+	return e == -ECONNRESET || e == -ETIMEDOUT || e == -EHOSTUNREACH ||
+		       e == -ENETUNREACH
+		   ? set_errno(e)
+		   : 0;
+}
+
+/* Writes go with MSG_NOSIGNAL: a reset is ECONNRESET without a signal,
+ * as on Linux; a plain EPIPE raises SIGPIPE unless the caller said
+ * MSG_NOSIGNAL. */
+static ssize_t stream_write_done(struct pfd *p, ssize_t n, int flags)
+{
+	int e;
+
+	if (n >= 0 || errno != EPIPE)
+		return n;
+	e = sock_error(p);
+	if (e == -ECONNRESET || e == -ETIMEDOUT || e == -EHOSTUNREACH ||
+	    e == -ENETUNREACH)
+		return set_errno(e);
+	if (!(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+	return set_errno(-EPIPE);
+}
+
 EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct pfd *p = pfd_of(fd);
@@ -1370,6 +1462,11 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		if (p->kind != PK_NETLINK) {
 			m.msg_control = NULL; /* no ancillary data on TCP */
 			m.msg_controllen = 0;
+			return stream_write_done(
+			    p,
+			    g.r.sendmsg(fd, &m,
+					(flags & ~MSG_MORE) | MSG_NOSIGNAL),
+			    flags);
 		}
 		return g.r.sendmsg(fd, &m, flags & ~MSG_MORE);
 	}
@@ -1385,7 +1482,11 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 		return g.r.sendto(fd, buf, len, flags, to, tolen);
 	if (p->kind == PK_DGRAM)
 		return dgram_send(p, fd, &iov, 1, flags, to, tolen);
-	return g.r.send(fd, buf, len, flags & ~MSG_MORE);
+	if (p->kind == PK_NETLINK)
+		return g.r.send(fd, buf, len, flags);
+	return stream_write_done(
+	    p, g.r.send(fd, buf, len, (flags & ~MSG_MORE) | MSG_NOSIGNAL),
+	    flags);
 }
 
 EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
@@ -1417,6 +1518,8 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 	if (!p)
 		return g.r.recvmsg(fd, msg, flags);
+	if (p->kind == PK_LISTEN)
+		return set_errno(-ENOTCONN);
 	if (p->kind == PK_DGRAM)
 		return dgram_recv(p, fd, msg, flags);
 	if (p->kind == PK_NETLINK)
@@ -1424,13 +1527,17 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	{
 		void *ctl = msg->msg_control;
 
+		size_t len = 0;
+
+		for (size_t i = 0; i < msg->msg_iovlen; i++)
+			len += msg->msg_iov[i].iov_len;
 		msg->msg_control = NULL;
 		msg->msg_controllen = 0;
 		n = g.r.recvmsg(fd, msg, flags);
 		msg->msg_control = ctl;
 		msg->msg_namelen = 0; /* TCP does not give the source */
+		return stream_read_done(p, n, len);
 	}
-	return n;
 }
 
 EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
@@ -1443,8 +1550,10 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 
 	if (!p)
 		return g.r.recvfrom(fd, buf, len, flags, from, fromlen);
-	if (p->kind == PK_STREAM || p->kind == PK_LISTEN) {
-		n = g.r.recv(fd, buf, len, flags);
+	if (p->kind == PK_LISTEN)
+		return set_errno(-ENOTCONN); /* its pair carries a token */
+	if (p->kind == PK_STREAM) {
+		n = stream_read_done(p, g.r.recv(fd, buf, len, flags), len);
 		if (n >= 0 && from && fromlen)
 			*fromlen = 0;
 		return n;
@@ -1490,8 +1599,10 @@ EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
 	struct pfd *p = pfd_of(fd);
 
-	if (!p || p->kind == PK_STREAM)
+	if (!p)
 		return g.r.read(fd, buf, len);
+	if (p->kind == PK_STREAM)
+		return stream_read_done(p, g.r.read(fd, buf, len), len);
 	return recvfrom(fd, buf, len, 0, NULL, NULL);
 }
 
@@ -1500,10 +1611,8 @@ EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 	struct pfd *p = pfd_of(fd);
 	struct msghdr mh = {.msg_iov = (struct iovec *)iov};
 
-	if (!p || p->kind == PK_STREAM)
+	if (!p || n < 0)
 		return g.r.readv(fd, iov, n);
-	if (n < 0)
-		return set_errno(-EINVAL);
 	mh.msg_iovlen = (size_t)n;
 	return recvmsg(fd, &mh, 0);
 }
@@ -1512,7 +1621,7 @@ EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
 	struct pfd *p = pfd_of(fd);
 
-	if (!p || p->kind != PK_DGRAM)
+	if (!p || p->kind == PK_NETLINK || p->kind == PK_LISTEN)
 		return g.r.write(fd, buf, len);
 	return sendto(fd, buf, len, 0, NULL, 0);
 }
@@ -1521,9 +1630,12 @@ EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 {
 	struct pfd *p = pfd_of(fd);
 
-	if (!p || p->kind != PK_DGRAM)
+	struct msghdr mh = {.msg_iov = (struct iovec *)iov};
+
+	if (!p || n < 0 || p->kind == PK_NETLINK || p->kind == PK_LISTEN)
 		return g.r.writev(fd, iov, n);
-	return dgram_send(p, fd, iov, n, 0, NULL, 0);
+	mh.msg_iovlen = (size_t)n;
+	return sendmsg(fd, &mh, 0);
 }
 
 /* Fortified callers reach these instead. */
@@ -1560,6 +1672,8 @@ EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 EXPORT int close(int fd)
 {
 	ENSURE();
+	if (fd >= 0 && fd == g.ctl)
+		return 0; /* ours, not the program's: it never had it */
 	pfd_clear(fd);
 	return g.r.close(fd);
 }
@@ -1572,6 +1686,16 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 	if (!(flags & CLOSE_RANGE_CLOEXEC))
 		for (unsigned fd = first; fd <= last && fd < TABLE_MAX; fd++)
 			pfd_clear((int)fd);
+	if (g.ctl >= 0 && (unsigned)g.ctl >= first && (unsigned)g.ctl <= last) {
+		/* Around the control connection. */
+		int rc = 0;
+
+		if ((unsigned)g.ctl > first)
+			rc = g.r.close_range(first, (unsigned)g.ctl - 1, flags);
+		if (!rc && (unsigned)g.ctl < last)
+			rc = g.r.close_range((unsigned)g.ctl + 1, last, flags);
+		return rc;
+	}
 	return g.r.close_range(first, last, flags);
 }
 
@@ -1602,15 +1726,34 @@ EXPORT int dup(int fd)
 	return dup_done(fd, g.r.dup(fd));
 }
 
+/* The program wants the number of our control connection: move it. */
+static void ctl_move_from(int fd)
+{
+	if (fd >= 0 && fd == g.ctl) {
+		int nfd = g.r.fcntl(g.ctl, F_DUPFD_CLOEXEC, 900);
+
+		pthread_mutex_lock(&g.lock);
+		if (nfd >= 0) {
+			g.r.close(g.ctl);
+			g.ctl = nfd;
+		} else {
+			g.ctl = -1; /* reconnects when next needed */
+		}
+		pthread_mutex_unlock(&g.lock);
+	}
+}
+
 EXPORT int dup2(int fd, int to)
 {
 	ENSURE();
+	ctl_move_from(to);
 	return dup_done(fd, g.r.dup2(fd, to));
 }
 
 EXPORT int dup3(int fd, int to, int flags)
 {
 	ENSURE();
+	ctl_move_from(to);
 	return dup_done(fd, g.r.dup3(fd, to, flags));
 }
 
@@ -1716,16 +1859,24 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	switch (req) {
 	case FIONBIO:
 	case FIOASYNC:
+	case FIOCLEX:
+	case FIONCLEX:
+		/* The descriptor's own flags: the kernel's business. */
 		return g.r.ioctl(fd, req, arg);
 	case SIOCINQ: /* FIONREAD */
 		if (p->kind == PK_DGRAM) {
-			int v = 0;
+			/* Linux: the size of the next datagram. The pair's
+			 * own answer counts every queued message; the next
+			 * one's length is what a truncating peek says. */
+			struct ctl_dgram h;
+			ssize_t n = g.r.recv(fd, &h, sizeof(h),
+					     MSG_PEEK | MSG_TRUNC |
+						 MSG_DONTWAIT);
+			int v = n > (ssize_t)sizeof(h) &&
+					!(h.flags & CTL_DG_ERR)
+				    ? (int)(n - (ssize_t)sizeof(h))
+				    : 0;
 
-			if (g.r.ioctl(fd, req, &v))
-				return -1;
-			v = v >= (int)sizeof(struct ctl_dgram)
-				? v - (int)sizeof(struct ctl_dgram)
-				: 0;
 			memcpy(arg, &v, sizeof(v));
 			return 0;
 		}
