@@ -159,6 +159,36 @@ fdb=$(v --fdb . br0)
 say "$fdb"
 grep -q "^$m1 *v1 " <<<"$fdb" && grep -q "^$m2 *v2 " <<<"$fdb" && ok fdb_learned_both_hosts_on_their_ports ||
 	bad fdb_learned_both_hosts_on_their_ports "$(tr '\n' '|' <<<"$fdb")"
+# Frames with bad lengths from the LAN: counted and dropped, nothing else.
+if [ $virtual = 0 ]; then
+	ip -n "$NS" link set "$TAP" mtu 9000
+	lan python3 - "$TAP" <<'PYEOF'
+import socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+eth = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x99" + b"\x08\x00"
+def csum(h):
+    t = sum(struct.unpack("!10H", h))
+    t = (t >> 16) + (t & 0xFFFF); t += t >> 16
+    return struct.pack("!H", ~t & 0xFFFF)
+s.send(eth + b"\x45" + bytes(3985))          # longer than lan0's MTU
+s.send(eth + b"\x45\x00\x00\x14" + bytes(6))  # an IPv4 header cut short
+h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 1000, 0, 0, 64, 17, 0,
+                bytes([192, 168, 77, 1]), bytes([192, 168, 77, 11]))
+s.send(eth + h[:10] + csum(h) + h[12:] + bytes(20))  # says 1000, has 40
+PYEOF
+	sleep 0.3
+	rxerr=$(v . ip -s -j link show lan0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["errors"])' 2>/dev/null)
+	st=$(v --stats h1)
+	short=$(sed -nE 's/^ip\.tooshort=([0-9]+)/\1/p' <<<"$st")
+	blen=$(sed -nE 's/^ip\.badlen=([0-9]+)/\1/p' <<<"$st")
+	out=$(lan ping -c 1 -W 2 192.168.77.11 2>&1)
+	# The two cut IPv4 packets count as too short or bad length.
+	[ "${rxerr:-0}" -ge 1 ] && [ $((${short:-0} + ${blen:-0})) -ge 2 ] &&
+		grep -q ' 0% packet loss' <<<"$out" && ok tap_bad_length_frames_counted_and_dropped ||
+		bad tap_bad_length_frames_counted_and_dropped "lan0 rx errors ${rxerr:-?}, h1 ip.tooshort ${short:-?} ip.badlen ${blen:-?}"
+	say "bad frames from the LAN: lan0 rx errors $rxerr, h1 ip.tooshort $short, ip.badlen $blen; h1 still answers"
+fi
 # Between the two virtual hosts, across the bridge.
 out=$(v h1 curl -s --max-time 5 http://192.168.77.12:8080/whoami 2>&1)
 [ "$out" = "I am h2" ] && ok h1_curls_h2 || bad h1_curls_h2 "$out"

@@ -503,6 +503,53 @@ vin 10 b "$P/banner" client 127.0.0.1 6050
 	bad loopback_of_b_reachable_from_b "rc=$rc '$(one_line "$out$err")'"
 finish loop_b 3
 
+# ---- net-tools and ss show what ip shows ---------------------------------------
+# (their ioctls and /proc/net files are the vimage's)
+if have ifconfig && have route && have arp; then
+	vin 10 a ifconfig e0
+	[ "$rc" = 0 ] && grep -qE 'inet 10\.0\.0\.1 +netmask 255\.255\.255\.0 +broadcast 10\.0\.0\.255' <<<"$out" &&
+		! grep -q 'inet 10\.0\.0\.2 ' <<<"$out" && ok ifconfig_in_a_shows_e0_as_ip_does ||
+		bad ifconfig_in_a_shows_e0_as_ip_does "rc=$rc '$(one_line "$out$err")'"
+	vin 10 a ifconfig -a
+	n=$(grep -cE '^[a-z0-9]+: flags=' <<<"$out")
+	[ "$rc" = 0 ] && [ "$n" = 2 ] && grep -q '^e0: ' <<<"$out" && grep -q '^lo0: ' <<<"$out" &&
+		ok ifconfig_lists_only_a_interfaces || bad ifconfig_lists_only_a_interfaces "n=$n '$(one_line "$out$err")'"
+	vin 10 a route -n
+	[ "$rc" = 0 ] && grep -qE '^10\.0\.0\.0 +0\.0\.0\.0 +255\.255\.255\.0 +U .* e0$' <<<"$out" &&
+		ok route_n_in_a_shows_the_connected_route || bad route_n_in_a_shows_the_connected_route "'$(one_line "$out$err")'"
+	vin 10 a ping -c 1 -q 10.0.0.2
+	vin 10 a ip neigh show 10.0.0.2
+	mac=$(grep -oE 'lladdr [0-9a-f:]+' <<<"$out" | cut -d' ' -f2)
+	vin 10 a arp -n
+	[ -n "$mac" ] && grep -qE "^10\.0\.0\.2 +ether +$mac +C +e0" <<<"$out" &&
+		ok arp_n_matches_ip_neigh || bad arp_n_matches_ip_neigh "mac=$mac '$(one_line "$out$err")'"
+	# An interface configured with ifconfig is what ip then shows.
+	vin 10 a ip link add t0 type veth peer name t1
+	vin 10 a ifconfig t0 10.9.0.1 netmask 255.255.255.0 up
+	vin 10 a ip -4 -o addr show dev t0
+	[ "$rc" = 0 ] && grep -q 'inet 10.9.0.1/24' <<<"$out" && ok ifconfig_config_seen_by_ip ||
+		bad ifconfig_config_seen_by_ip "'$(one_line "$out$err")'"
+	vin 10 a ip link del t0
+else
+	skip net_tools "net-tools not installed"
+fi
+if have ss; then
+	start ss_srv 15 b "$P/banner" server 6070 ss-banner 1
+	wait_file "$T/log/ss_srv.out" '^listening' 5
+	vin 10 b ss -tlnp
+	spid=$(cat "$T/work/ss_srv.pid" 2>/dev/null)
+	[ "$rc" = 0 ] && grep -qE "LISTEN .*0\.0\.0\.0:6070 .*\(\(\"banner\",pid=$spid," <<<"$out" &&
+		ok ss_tlnp_in_b_shows_the_listener_and_its_process ||
+		bad ss_tlnp_in_b_shows_the_listener_and_its_process "pid=$spid '$(one_line "$out$err")'"
+	vin 10 a ss -tln
+	! grep -q ':6070 ' <<<"$out" && ok ss_in_a_does_not_show_b_sockets ||
+		bad ss_in_a_does_not_show_b_sockets "'$(one_line "$out")'"
+	vin 10 a "$P/banner" client 10.0.0.2 6070
+	finish ss_srv 3
+else
+	skip ss "iproute2's ss not installed"
+fi
+
 # ---- 8. a routed chain configured from scratch with ip ---------------------------
 if have ip; then
 	good=1
@@ -739,6 +786,33 @@ s.sendall(bytes.fromhex('56494d4301000002000000400000000100030000'))" 2>/dev/nul
 else
 	skip control_garbage "python3 not installed"
 fi
+
+# ---- shaper parameters through vimage(8): bad ones change nothing ----------------
+shape_now() { run --shape-show a e0; grep -E '^(rate|delay_ns|loss)=' <<<"$out" | tr '\n' ' '; }
+run --shape a e0 rate 10mbit delay 5ms loss 0.5%
+want="rate=10000000 delay_ns=5000000 loss=5000000000000000 "
+[ "$rc" = 0 ] && [ "$(shape_now)" = "$want" ] && ok shape_set_through_cli ||
+	bad shape_set_through_cli "rc=$rc '$err' now '$(shape_now)'"
+for bad_args in "loss 150%:2:at most 100%" "rate fast:2:expected a rate" "delay 10:2:a time with a unit" \
+	"jitter:2:needs a value" "speed 1mbit:2:unknown shaper parameter 'speed'" \
+	"delay 3601s:1:out of range"; do
+	IFS=: read -r a want_rc pat <<<"$bad_args"
+	# shellcheck disable=SC2086
+	run --shape a e0 $a
+	if [ "$rc" = "$want_rc" ] && grep -q -- "$pat" <<<"$err" && [ "$(shape_now)" = "$want" ]; then
+		ok "shape_rejects_${a// /_}"
+	else
+		bad "shape_rejects_${a// /_}" "rc=$rc (want $want_rc) err='$err' now '$(shape_now)'"
+	fi
+done
+run --shape a e0 delay 1ms
+[ "$rc" = 0 ] && [ "$(shape_now)" = "rate=10000000 delay_ns=1000000 loss=5000000000000000 " ] &&
+	ok shape_changes_only_what_is_given || bad shape_changes_only_what_is_given "'$(shape_now)'"
+run --shape a nope rate 1mbit
+[ "$rc" = 1 ] && grep -q "no interface 'nope'" <<<"$err" && ok shape_unknown_interface_named ||
+	bad shape_unknown_interface_named "rc=$rc '$err'"
+run --shape a e0 off
+[ "$rc" = 0 ] && [ -z "$(shape_now)" ] && ok shape_off_removes || bad shape_off_removes "'$(shape_now)'"
 
 # ---- 10. destroy while a program runs inside -------------------------------------
 start sleeper 20 a sleep 15
