@@ -148,6 +148,11 @@ $(B)/sysprogs/%: tests/system/progs/%.c
 .PHONY: sysprogs
 sysprogs: $(SYSPROGS)
 
+# The rtnetlink emulation parses what programs send: fuzzed with the core.
+$(B)/fuzz/fuzz_rtnl: tests/fuzz/fuzz_rtnl.c src/daemon/rtnl.c src/daemon/rtnl.h $(CORE_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -no-pie -o $@ $< src/daemon/rtnl.c $(CORE_SRCS) -lm
+
 system: $(B)/vimaged $(B)/vimage $(B)/libvimage-preload.so $(SYSPROGS)
 	tests/system/run.sh; rc=$$?; tests/system/preload.sh && exit $$rc
 

@@ -11,9 +11,14 @@
  * the shaper's bandwidth and bit-error rate count. Rates are checked
  * against the 99% confidence interval of a binomial, p +- 2.576 *
  * sqrt(p (1 - p) / n).
+ *
+ * With SHAPER_TABLE=path the tests also write what they configured and
+ * measured as a Markdown table (docs/PERFORMANCE.md shows it).
  */
 #include <arpa/inet.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,6 +173,78 @@ static void check_balance(const struct vshaper_stats *st)
 		     st->dropped_queue + st->flushed + st->queued_pkts);
 }
 
+/* ---- the configured-vs-measured table ------------------------------------ */
+
+/*
+ * With SHAPER_TABLE=path, the tests below also write what they configured
+ * and measured as rows of a Markdown table (docs/PERFORMANCE.md carries
+ * it). The file is started afresh by the first row of a run; the rows
+ * come in the order the tests run. Only what the tests already measure is
+ * written, in virtual time, so the table is the same on every machine.
+ * The "within?" cell repeats the test's own condition for that row.
+ */
+static bool table_started;
+
+static void table_row(bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void table_row(bool ok, const char *fmt, ...)
+{
+	const char *path = getenv("SHAPER_TABLE");
+	FILE *out;
+	va_list ap;
+
+	if (!path)
+		return;
+	out = fopen(path, table_started ? "a" : "w");
+	if (!out) {
+		fprintf(stderr, "  SHAPER_TABLE: cannot write %s\n", path);
+		return;
+	}
+	if (!table_started)
+		fprintf(out, "| parameter | configured | measured | "
+			     "expected (and tolerance) | within? |\n"
+			     "|---|---|---|---|---|\n");
+	table_started = true;
+	fputs("| ", out);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fprintf(out, " | %s |\n", ok ? "yes" : "**no**");
+	fclose(out);
+}
+
+/* A bit rate for the table: "1 Mbit/s", "972.259 kbit/s". */
+static const char *rate_str(char *buf, size_t len, double bps)
+{
+	if (bps >= 1e9)
+		snprintf(buf, len, "%.6g Gbit/s", bps / 1e9);
+	else if (bps >= 1e6)
+		snprintf(buf, len, "%.6g Mbit/s", bps / 1e6);
+	else
+		snprintf(buf, len, "%.6g kbit/s", bps / 1e3);
+	return buf;
+}
+
+/* Half the width of the 99% interval of a binomial rate p over n. */
+static double ci99_half(double p, uint64_t n)
+{
+	return 2.576 * sqrt(p * (1 - p) / (double)n);
+}
+
+/* A row for a rate checked with within_99 (the same condition). */
+static void table_rate(const char *param, const char *configured, uint64_t k,
+		       uint64_t n, double p)
+{
+	double f = (double)k / (double)n, half = ci99_half(p, n);
+
+	table_row(f >= p - half && f <= p + half,
+		  "%s | %s | %.3f%% (%llu of %llu) | %.3f%% ± %.3f%% (99%% "
+		  "interval)",
+		  param, configured, 100 * f, (unsigned long long)k,
+		  (unsigned long long)n, 100 * p, 100 * half);
+}
+
 /* ---- bandwidth and delay ------------------------------------------------- */
 
 /* Offer 110% of the rate for 1000 frames through a 50-frame queue and
@@ -213,6 +290,7 @@ TEST(shaper_bandwidth_goodput_within_2_percent)
 	for (size_t i = 0; i < ARRAY_SIZE(rates); i++) {
 		double wire, g = goodput_at(rates[i], &wire);
 		double want = (double)rates[i] * 1472 / (1472 + HDRS);
+		char c[32], m[32], e[32];
 
 		if (test_verbose())
 			printf("    %llu bit/s: goodput %.1f bit/s, %.5f of "
@@ -220,12 +298,59 @@ TEST(shaper_bandwidth_goodput_within_2_percent)
 			       (unsigned long long)rates[i], g, g / want, wire);
 		CHECK(fabs(g / want - 1) < 0.02);
 		CHECK(fabs(wire - 1) < 0.001);
+		table_row(fabs(g / want - 1) < 0.02 && fabs(wire - 1) < 0.001,
+			  "UDP goodput (1472-byte payloads, 110%% offered, "
+			  "50-frame queue) | %s | %s (%.5f × expected; frames "
+			  "on the wire at %.4f%% of the rate) | %s = rate × "
+			  "1472/1514 ± 2%%; wire rate ± 0.1%%",
+			  rate_str(c, sizeof(c), (double)rates[i]),
+			  rate_str(m, sizeof(m), g), g / want, 100 * wire,
+			  rate_str(e, sizeof(e), want));
 	}
+}
+
+/* The round trip of a 12-byte datagram a -> b -> a, b answering from its
+ * socket the instant the datagram arrives: virtual ns, or UINT64_MAX when
+ * no answer came within a second. For the table only: nothing here is a
+ * check. */
+static uint64_t echo_rtt(struct rig *r)
+{
+	struct vsocket *at[2] = {r->rx, r->tx};
+	uint64_t t0 = world_now(r->w), limit = t0 + 1 * SEC;
+	struct sockaddr_in from;
+	uint8_t buf[64] = {0};
+	socklen_t fl;
+	ssize_t n;
+
+	if (vsock_sendto(r->tx, buf, 12, 0, SA(r->to), sizeof(r->to)) != 12)
+		return UINT64_MAX;
+	world_run(r->w);
+	for (int leg = 0; leg < 2; leg++) {
+		for (;;) {
+			uint64_t next;
+
+			fl = sizeof(from);
+			n = vsock_recvfrom(at[leg], buf, sizeof(buf), 0,
+					   SA(from), &fl);
+			if (n >= 0)
+				break;
+			next = world_next_deadline(r->w);
+			if (next > limit)
+				return UINT64_MAX;
+			world_advance(r->w, next);
+		}
+		if (leg == 0 &&
+		    vsock_sendto(r->rx, buf, (size_t)n, 0, SA(from), fl) != n)
+			return UINT64_MAX;
+		world_run(r->w);
+	}
+	return world_now(r->w) - t0;
 }
 
 TEST(shaper_delay_adds_10ms_one_way)
 {
 	struct vshaper_params sp = {.delay_ns = 10 * MS};
+	uint64_t dmin = UINT64_MAX, dmax = 0, rtt0, rtt1;
 	struct rig r;
 
 	rig_open(&r, 12);
@@ -245,7 +370,14 @@ TEST(shaper_delay_adds_10ms_one_way)
 
 		CHECK(d >= 10 * MS - 10 * US && d <= 10 * MS + 10 * US);
 		CHECK_EQ(r.log.v[i].seq, i + 1);
+		dmin = d < dmin ? d : dmin;
+		dmax = d > dmax ? d : dmax;
 	}
+	table_row(dmin >= 10 * MS - 10 * US && dmax <= 10 * MS + 10 * US,
+		  "one-way delay (100 datagrams 1 ms apart; unshaped: %llu ns) "
+		  "| 10 ms | min %.6f ms, max %.6f ms | 10 ms ± 10 µs",
+		  (unsigned long long)(r.log.v[0].at - r.log.v[0].sent),
+		  (double)dmin / MS, (double)dmax / MS);
 	/* With a bandwidth, serialisation adds 8 * 1142 bits / 1 Mbit/s. */
 	sp.bandwidth = 1000000;
 	REQUIRE_EQ(vif_shaper_set(r.ea, VSHAPE_EGRESS, &sp), 0);
@@ -253,6 +385,24 @@ TEST(shaper_delay_adds_10ms_one_way)
 	rig_run_to(&r, world_now(r.w) + 30 * MS);
 	REQUIRE_EQ(r.log.n, 102);
 	CHECK_EQ(r.log.v[101].at - r.log.v[101].sent, 10 * MS + 9136 * US);
+	table_row(r.log.v[101].at - r.log.v[101].sent == 10 * MS + 9136 * US,
+		  "one-way delay + serialisation (1142-byte frame) | 10 ms, "
+		  "1 Mbit/s | %.6f ms | 10 ms + 8 × 1142 bits / 1 Mbit/s = "
+		  "19.136 ms (exact)",
+		  (double)(r.log.v[101].at - r.log.v[101].sent) / MS);
+	/* For the table: the round trip, unshaped and with 10 ms on a's
+	 * egress only (b's answer comes back unshaped). */
+	REQUIRE_EQ(vif_shaper_set(r.ea, VSHAPE_EGRESS, NULL), 0);
+	rtt0 = echo_rtt(&r);
+	sp = (struct vshaper_params){.delay_ns = 10 * MS};
+	REQUIRE_EQ(vif_shaper_set(r.ea, VSHAPE_EGRESS, &sp), 0);
+	rtt1 = echo_rtt(&r);
+	table_row(rtt0 != UINT64_MAX && rtt1 != UINT64_MAX &&
+		      rtt1 - rtt0 >= 10 * MS - 10 * US &&
+		      rtt1 - rtt0 <= 10 * MS + 10 * US,
+		  "RTT added (UDP echo a → b → a, delay on a's egress only; "
+		  "unshaped RTT %llu ns) | 10 ms | %.6f ms | 10 ms ± 10 µs",
+		  (unsigned long long)rtt0, (double)(rtt1 - rtt0) / MS);
 	rig_close(&r);
 }
 
@@ -262,6 +412,8 @@ TEST(shaper_jitter_uniform_and_never_reorders)
 	const int n = 2000;
 	uint64_t bins[4] = {0};
 	double sum = 0, mean;
+	uint64_t dmin = UINT64_MAX, dmax = 0, misordered = 0;
+	bool quarters_ok = true;
 	struct rig r;
 
 	rig_open(&r, 13);
@@ -280,6 +432,8 @@ TEST(shaper_jitter_uniform_and_never_reorders)
 		if (d >= 8 * MS && d <= 12 * MS)
 			bins[d == 12 * MS ? 3 : (d - 8 * MS) / MS]++;
 		sum += (double)d;
+		dmin = d < dmin ? d : dmin;
+		dmax = d > dmax ? d : dmax;
 	}
 	/* Uniform on [8, 12] ms: mean 10 ms (sd 1.155 ms), quarters equal. */
 	mean = sum / n;
@@ -291,6 +445,27 @@ TEST(shaper_jitter_uniform_and_never_reorders)
 	CHECK(fabs(mean - 10.0 * MS) < 2.576 * 1.155 * MS / sqrt(n));
 	for (int b = 0; b < 4; b++)
 		CHECK(within_99(bins[b], n, 0.25));
+	for (int b = 0; b < 4; b++)
+		quarters_ok = quarters_ok &&
+			      fabs((double)bins[b] / n - 0.25) <=
+				  ci99_half(0.25, (uint64_t)n);
+	table_row(fabs(mean - 10.0 * MS) < 2.576 * 1.155 * MS / sqrt(n),
+		  "jitter: mean one-way delay (%d datagrams 5 ms apart) | "
+		  "10 ms ± 2 ms (uniform) | %.4f ms | 10 ms ± %.4f ms (99%% "
+		  "interval of the mean, sd 1.155 ms)",
+		  n, mean / MS, 2.576 * 1.155 / sqrt(n));
+	table_row(quarters_ok && dmin >= 8 * MS && dmax <= 12 * MS,
+		  "jitter: distribution (quarters of [8, 12] ms) | "
+		  "10 ms ± 2 ms (uniform) | %llu / %llu / %llu / %llu; "
+		  "min %.3f ms, max %.3f ms | %d each ± %.0f (25%% ± %.2f%%, "
+		  "99%% interval); all in [8, 12] ms",
+		  (unsigned long long)bins[0], (unsigned long long)bins[1],
+		  (unsigned long long)bins[2], (unsigned long long)bins[3],
+		  (double)dmin / MS, (double)dmax / MS, n / 4,
+		  n * ci99_half(0.25, (uint64_t)n),
+		  100 * ci99_half(0.25, (uint64_t)n));
+	dmin = UINT64_MAX;
+	dmax = 0;
 	/* Closer than the jitter: FIFO order holds, delays stay in range. */
 	r.log.n = 0;
 	for (int i = 0; i < n; i++) {
@@ -304,8 +479,18 @@ TEST(shaper_jitter_uniform_and_never_reorders)
 
 		CHECK(r.log.v[i].seq == r.log.v[i - 1].seq + 1);
 		CHECK(d >= 8 * MS && d <= 12 * MS);
+		misordered += r.log.v[i].seq != r.log.v[i - 1].seq + 1;
+		dmin = d < dmin ? d : dmin;
+		dmax = d > dmax ? d : dmax;
 	}
 	CHECK_EQ(shaper_stats(r.ea, VSHAPE_EGRESS).reordered, 0);
+	table_row(misordered == 0 && dmin >= 8 * MS && dmax <= 12 * MS &&
+		      shaper_stats(r.ea, VSHAPE_EGRESS).reordered == 0,
+		  "jitter: order (%d datagrams 100 µs apart) | 10 ms ± 2 ms "
+		  "| %llu out of order; min %.3f ms, max %.3f ms | FIFO: 0 "
+		  "out of order, all in [8, 12] ms",
+		  n, (unsigned long long)misordered, (double)dmin / MS,
+		  (double)dmax / MS);
 	rig_close(&r);
 }
 
@@ -327,6 +512,7 @@ TEST(shaper_loss_1_percent_within_99_percent_interval)
 	CHECK_EQ(r.log.n, n - st.dropped_loss);
 	CHECK_EQ(st.sent, r.log.n);
 	CHECK(within_99(st.dropped_loss, n, 0.01));
+	table_rate("loss (egress)", "1%", st.dropped_loss, n, 0.01);
 	check_balance(&st);
 	rig_close(&r);
 }
@@ -351,6 +537,8 @@ TEST(shaper_duplicate_1_percent_within_99_percent_interval)
 			twins++;
 	CHECK_EQ(twins, st.duplicated);
 	CHECK(within_99(st.duplicated, n, 0.01));
+	table_rate("duplication (each copy right behind its original)", "1%",
+		   st.duplicated, n, 0.01);
 	check_balance(&st);
 	rig_close(&r);
 }
@@ -398,6 +586,9 @@ TEST(shaper_reorder_at_configured_rate)
 	CHECK(count_early(&r.log) <= st.reordered);
 	CHECK(count_early(&r.log) + 10 >= st.reordered);
 	CHECK(within_99(st.reordered, n, 0.05));
+	table_rate("reordering (10 ms delay, 100 µs apart; a reordered "
+		   "datagram skips the delay)",
+		   "5%", st.reordered, n, 0.05);
 	check_balance(&st);
 	rig_close(&r);
 }
@@ -431,6 +622,10 @@ TEST(shaper_ber_drops_scale_with_frame_size)
 	CHECK_EQ(st.dropped_ber, small + large);
 	CHECK(within_99(small, n, ps));
 	CHECK(within_99(large, n, pl));
+	table_rate("BER drops, 60-byte frames (p = 1 − (1 − BER)^480)",
+		   "BER 1e-5", small, n, ps);
+	table_rate("BER drops, 1500-byte frames (p = 1 − (1 − BER)^12000)",
+		   "BER 1e-5", large, n, pl);
 	/* A rate of 1 drops everything, 0 bits of error nothing. */
 	sp.ber = VSHAPE_PROB_ONE;
 	REQUIRE_EQ(vif_shaper_set(r.ea, VSHAPE_EGRESS, &sp), 0);
@@ -445,6 +640,8 @@ TEST(shaper_queue_limit_drops_exactly_the_excess_of_a_burst)
 {
 	struct vshaper_params sp = {.bandwidth = 1000000, .queue_pkts = 10};
 	struct vshaper_stats st;
+	uint64_t drop1, drop2;
+	size_t got1, got2;
 	struct rig r;
 
 	rig_open(&r, 18);
@@ -457,6 +654,13 @@ TEST(shaper_queue_limit_drops_exactly_the_excess_of_a_burst)
 	CHECK_EQ(st.queued_bytes, 10 * 1042);
 	rig_run_to(&r, world_now(r.w) + 1 * SEC);
 	CHECK_EQ(r.log.n, 10);
+	drop1 = st.dropped_queue;
+	got1 = r.log.n;
+	table_row(drop1 == 15 && got1 == 10,
+		  "queue limit in frames (burst of 25 × 1042-byte frames at "
+		  "1 Mbit/s) | 10 frames | %llu dropped, %zu delivered | 15 "
+		  "dropped, 10 delivered (exact)",
+		  (unsigned long long)drop1, got1);
 	/* The same in bytes: 9 frames of 1042 fit in 10000, the 10th not. */
 	sp.queue_pkts = 0;
 	sp.queue_bytes = 10000;
@@ -467,6 +671,13 @@ TEST(shaper_queue_limit_drops_exactly_the_excess_of_a_burst)
 	CHECK_EQ(st.dropped_queue, 15 + 16);
 	rig_run_to(&r, world_now(r.w) + 1 * SEC);
 	CHECK_EQ(r.log.n, 19);
+	drop2 = st.dropped_queue;
+	got2 = r.log.n;
+	table_row(drop2 - drop1 == 16 && got2 - got1 == 9,
+		  "queue limit in bytes (the same burst) | 10000 bytes | %llu "
+		  "dropped, %zu delivered | 16 dropped, 9 delivered (9 × 1042 "
+		  "fit; exact)",
+		  (unsigned long long)(drop2 - drop1), got2 - got1);
 	/* Both limits: the tighter one counts. */
 	sp.queue_pkts = 5;
 	REQUIRE_EQ(vif_shaper_set(r.ea, VSHAPE_EGRESS, &sp), 0);
@@ -476,6 +687,12 @@ TEST(shaper_queue_limit_drops_exactly_the_excess_of_a_burst)
 	st = shaper_stats(r.ea, VSHAPE_EGRESS);
 	CHECK_EQ(st.dropped_queue, 15 + 16 + 20);
 	CHECK_EQ(r.log.n, 24);
+	table_row(st.dropped_queue - drop2 == 20 && r.log.n - got2 == 5,
+		  "queue limit, both (the same burst) | 5 frames and 10000 "
+		  "bytes | %llu dropped, %zu delivered | 20 dropped, 5 "
+		  "delivered (the tighter limit; exact)",
+		  (unsigned long long)(st.dropped_queue - drop2),
+		  r.log.n - got2);
 	check_balance(&st);
 	rig_close(&r);
 }
@@ -502,6 +719,16 @@ TEST(shaper_queue_limit_counts_backlog_not_delay_line)
 	CHECK_EQ(st.queued_pkts, 20);
 	rig_send(&r, 1000); /* the backlog is full again */
 	CHECK_EQ(shaper_stats(r.ea, VSHAPE_EGRESS).dropped_queue, 1);
+	table_row(st.dropped_queue == 0 && st.queued_pkts == 20 &&
+		      shaper_stats(r.ea, VSHAPE_EGRESS).dropped_queue == 1,
+		  "queue limit counts the backlog, not the delay line (10 "
+		  "frames on a 100 ms delay, then 11 more) | 10 frames, 1 "
+		  "Mbit/s, 100 ms | %llu queued, %llu dropped; the 21st: "
+		  "%llu dropped | 20 queued, 0 dropped; the 21st: 1 dropped",
+		  (unsigned long long)st.queued_pkts,
+		  (unsigned long long)st.dropped_queue,
+		  (unsigned long long)shaper_stats(r.ea, VSHAPE_EGRESS)
+		      .dropped_queue);
 	rig_run_to(&r, world_now(r.w) + 1 * SEC);
 	CHECK_EQ(r.log.n, 20);
 	for (size_t i = 0; i < r.log.n; i++)
@@ -701,6 +928,8 @@ TEST(shaper_ingress_delays_and_counts_after_the_shaper)
 		 2 + 1000 - shaper_stats(r.eb, VSHAPE_INGRESS).dropped_loss);
 	CHECK(within_99(shaper_stats(r.eb, VSHAPE_INGRESS).dropped_loss, 1000,
 			0.5));
+	table_rate("loss (ingress)", "50%",
+		   shaper_stats(r.eb, VSHAPE_INGRESS).dropped_loss, 1000, 0.5);
 	rig_close(&r);
 }
 
@@ -846,6 +1075,7 @@ TEST(shaper_tcp_goodput_matches_rate)
 		/* About 8 s of virtual time at each rate, at least 1 MB. */
 		uint64_t bytes = rates[i] / 8 * 8;
 		double want = (double)rates[i] * 1448.0 / 1514.0, got;
+		char c[32], m[32], e[32];
 		struct tcpx x;
 
 		if (bytes < 1000000)
@@ -867,6 +1097,15 @@ TEST(shaper_tcp_goodput_matches_rate)
 			       (unsigned long long)rates[i], got, got / want);
 		CHECK(got > want * 0.98);
 		CHECK(got < want * 1.001);
+		table_row(got > want * 0.98 && got < want * 1.001,
+			  "TCP goodput (CUBIC, 1448-byte segments, 1 ms each "
+			  "way, 2000-frame queue, second half of %llu MB) | %s | "
+			  "%s (%.5f × expected) | %s = rate × 1448/1514, −2%% / "
+			  "+0.1%%",
+			  (unsigned long long)(bytes / 1000000),
+			  rate_str(c, sizeof(c), (double)rates[i]),
+			  rate_str(m, sizeof(m), got), got / want,
+			  rate_str(e, sizeof(e), want));
 		tcpx_close(&x);
 		world_run_until(sn->w, world_now(sn->w) + 120 * NSEC_PER_SEC);
 		CHECK_EQ(simnet_free(sn), 0);
