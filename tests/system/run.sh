@@ -177,7 +177,7 @@ expect bad_route 2 "needs 'via GW' or 'dev IF'" --route a default
 expect no_daemon_no_autostart 3 'vimaged is not running' --no-autostart -l
 expect status_never_starts_the_daemon 3 'not running' --status
 [ ! -e "$SOCK" ] && ok no_daemon_started_by_status || bad no_daemon_started_by_status
-expect run_command_needs_preload 4 'needs libvimage-preload.so' a /bin/true
+expect run_command_without_preload_library 1 'cannot find libvimage-preload.so' a /bin/true
 out=$(as_user timeout 10 "$T/bin/vimaged" --help 2>&1)
 grep -q -- '--foreground' <<<"$out" && ok vimaged_help || bad vimaged_help "$out"
 
