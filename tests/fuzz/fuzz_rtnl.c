@@ -74,8 +74,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (!cut)
 			continue;
-		rtnl_request_opts(a, PORT, data + start, i - start,
-				  data[start < size ? start : 0] & 3, &out);
+		/* As the daemon: each datagram in its own (aligned) buffer,
+		 * as recv() leaves it. */
+		{
+			size_t n = i - start;
+			uint8_t *dg = malloc(n ? n : 1);
+
+			require(dg != NULL);
+			memcpy(dg, data + start, n);
+			rtnl_request_opts(a, PORT, dg, n,
+					  size ? data[start < size ? start : 0] & 3
+					       : 0,
+					  &out);
+			free(dg);
+		}
 		world_run(w);
 		start = i + 2;
 		i++;
