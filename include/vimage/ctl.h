@@ -175,7 +175,8 @@ enum ctl_attr_type {
 /* Attribute bits are kept in a 64-bit mask while parsing. */
 _Static_assert(CTL_A_MAX_ <= 64, "too many attribute types");
 
-/* A datagram on a datagram socket's pair (both directions): this header,
+/* A datagram on a datagram socket's pair (both directions): this 24-byte
+ * header,
  * then the datagram. addr/port in network byte order; valid with
  * CTL_DG_ADDR (the source on the way to the program, the destination on the
  * way to the stack; without it a send goes to the connected peer). */
@@ -204,8 +205,12 @@ struct ctl_dgram {
 	uint16_t resv;
 	uint32_t addr;
 	uint32_t resv2; /* to the program: the receiving ifindex */
+	/* To the program: when the datagram entered its socket (the pair),
+	 * CLOCK_REALTIME in ns, for SO_TIMESTAMP as the kernel stamps on
+	 * arrival. */
+	uint64_t stamp_ns;
 };
-_Static_assert(sizeof(struct ctl_dgram) == 16, "ctl_dgram layout");
+_Static_assert(sizeof(struct ctl_dgram) == 24, "ctl_dgram layout");
 
 struct ctl_hdr {
 	uint32_t magic;

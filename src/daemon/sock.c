@@ -553,7 +553,8 @@ static int ss_dgram_err(struct ssock *ss, const struct vsock_ee *v,
 {
 	struct ctl_dgram h = {.magic = CTL_DGRAM_MAGIC,
 			      .flags = CTL_DG_ERR | CTL_DG_ADDR,
-			      .ttl = v->ttl};
+			      .ttl = v->ttl,
+			      .stamp_ns = daemon_now(ss->d)};
 	struct ctl_dgram_err ee = {.err = (uint32_t)v->err,
 				   .origin = CTL_EE_ICMP,
 				   .type = v->type,
@@ -626,6 +627,7 @@ static void ss_dgram_out(struct ssock *ss)
 				h.resv2 = htonl(meta.ifindex);
 			}
 		}
+		h.stamp_ns = daemon_now(ss->d);
 		if (from.sin_family == AF_INET) {
 			h.flags = CTL_DG_ADDR;
 			h.port = from.sin_port;

@@ -1166,6 +1166,20 @@ static ssize_t dgram_send(struct pfd *p, int fd, const struct iovec *iov,
 	return n >= (ssize_t)sizeof(h) ? n - (ssize_t)sizeof(h) : 0;
 }
 
+/* The daemon's arrival stamp, or now when it gave none. */
+static struct timeval stamp_tv(uint64_t ns)
+{
+	struct timeval tv;
+
+	if (!ns) {
+		gettimeofday(&tv, NULL);
+		return tv;
+	}
+	tv.tv_sec = (time_t)(ns / 1000000000u);
+	tv.tv_usec = (suseconds_t)(ns % 1000000000u / 1000u);
+	return tv;
+}
+
 /* Append one control message; its space, or 0 (and MSG_CTRUNC) when it
  * does not fit. */
 static size_t put_cmsg(uint8_t *at, size_t room, int level, int type,
@@ -1272,9 +1286,8 @@ static ssize_t errq_recv(struct pfd *p, int fd, struct msghdr *msg, int flags)
 		memcpy(ebuf + sizeof(se), &off, sizeof(off));
 		msg->msg_controllen = 0;
 		if (p->timestamp) {
-			struct timeval tv;
+			struct timeval tv = stamp_tv(e->h.stamp_ns);
 
-			gettimeofday(&tv, NULL);
 			used += put_cmsg(cb + used, room - used, SOL_SOCKET,
 					 SO_TIMESTAMP, &tv, sizeof(tv), msg);
 		}
@@ -1361,9 +1374,8 @@ static ssize_t dgram_recv(struct pfd *p, int fd, struct msghdr *msg,
 
 		msg->msg_controllen = 0;
 		if (p->timestamp) {
-			struct timeval tv;
+			struct timeval tv = stamp_tv(h.stamp_ns);
 
-			gettimeofday(&tv, NULL);
 			used += put_cmsg(cb + used, room - used, SOL_SOCKET,
 					 SO_TIMESTAMP, &tv, sizeof(tv), msg);
 		}
