@@ -52,6 +52,7 @@ static const char usage_text[] =
     "  vimage -c NAME                 create a vimage (a.b needs a)\n"
     "  vimage -d [-f] NAME            destroy a vimage; -f also with "
     "children\n"
+    "                                 or processes attached\n"
     "  vimage -l [-r] [-v] [NAME]     list (-r descendants, -v interfaces "
     "and routes)\n"
     "  vimage -i NAME IF [NEWNAME]    move IF from NAME's parent into NAME\n"
