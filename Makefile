@@ -120,8 +120,8 @@ $(B)/vimage: $(call obj,$(B),$(CMD_SRCS)) $(B)/libvimage-ctl.a
 $(B)/tests/unit: $(B)/libvimage-ctl.a
 $(BA)/tests/unit: $(BA)/ctl-asan.a
 # The rtnetlink and ioctl emulation is pure: its unit tests link it.
-$(B)/tests/unit: $(call obj,$(B),src/daemon/rtnl.c src/daemon/ifioctl.c src/daemon/procnet.c)
-$(BA)/tests/unit: $(call obj,$(BA),src/daemon/rtnl.c src/daemon/ifioctl.c src/daemon/procnet.c)
+$(B)/tests/unit: $(call obj,$(B),src/daemon/rtnl.c src/daemon/ifioctl.c src/daemon/procnet.c src/daemon/sockdiag.c)
+$(BA)/tests/unit: $(call obj,$(BA),src/daemon/rtnl.c src/daemon/ifioctl.c src/daemon/procnet.c src/daemon/sockdiag.c)
 
 $(B)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(CTL_SRCS) include/vimage/ctl.h
 	@mkdir -p $(dir $@)

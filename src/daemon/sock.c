@@ -46,6 +46,7 @@
 
 #include "daemon.h"
 #include "procnet.h"
+#include "sockdiag.h"
 #include "rtnl.h"
 
 #define SS_SCRATCH    (256u << 10)
@@ -95,6 +96,9 @@ struct ssock {
 };
 
 static void ss_zombie_unlink(struct ssock *ss);
+static void procnet_walk(void *wctx, struct vimage *vi,
+			 int (*fn)(void *fctx, const struct procnet_sock *s),
+			 void *fctx);
 
 /* ---- table ---------------------------------------------------------------
  */
@@ -741,8 +745,12 @@ static void ss_nl_in(struct ssock *ss)
 			ss->d->ss_bad_dgrams++;
 			continue;
 		}
-		if (rtnl_request_opts(ss->vi, ss->portid, ss->d->scratch,
-				      (size_t)n, ss->nlopts, &out) < 0)
+		if ((ss->proto == NETLINK_SOCK_DIAG
+			 ? sockdiag_request(ss->vi, ss->portid, ss->d->scratch,
+					    (size_t)n, procnet_walk, ss->d, &out)
+			 : rtnl_request_opts(ss->vi, ss->portid,
+					     ss->d->scratch, (size_t)n,
+					     ss->nlopts, &out)) < 0)
 			ss->d->ss_bad_dgrams++;
 		ss_nl_out(ss);
 	}
@@ -973,10 +981,10 @@ static int op_socket(struct daemon *d, struct client *c,
 	attr_i32(m, CTL_A_STYPE, &type);
 	attr_i32(m, CTL_A_PROTO, &proto);
 	if (dom == AF_NETLINK) {
-		if (proto != NETLINK_ROUTE)
+		if (proto != NETLINK_ROUTE && proto != NETLINK_SOCK_DIAG)
 			return fail(err, errlen, -EPROTONOSUPPORT,
 				    "netlink protocol %d is not emulated "
-				    "(only NETLINK_ROUTE)",
+				    "(only NETLINK_ROUTE and NETLINK_SOCK_DIAG)",
 				    proto);
 		sk = SS_NETLINK;
 	} else {

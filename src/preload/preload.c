@@ -648,7 +648,8 @@ EXPORT int socket(int domain, int type, int protocol)
 	if (!g.active || (domain != AF_INET && domain != AF_INET6 &&
 			  domain != AF_NETLINK))
 		return g.r.socket(domain, type, protocol);
-	if (domain == AF_NETLINK && protocol != NETLINK_ROUTE)
+	if (domain == AF_NETLINK && protocol != NETLINK_ROUTE &&
+	    protocol != NETLINK_SOCK_DIAG)
 		return set_errno(-EPROTONOSUPPORT);
 	req_begin(&b, CTL_T_SOCKET, NULL);
 	ctl_put_i32(&b, CTL_A_DOMAIN, domain == AF_INET6 ? AF_INET : domain);
