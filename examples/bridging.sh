@@ -68,7 +68,13 @@ v() { "${RUN[@]}" timeout 20 "$V" "$@"; }
 cleanup() {
 	set +e
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	v --no-autostart --shutdown >/dev/null 2>&1
+	# Until it says "not running" (3): a daemon still starting when we
+	# were interrupted must not outlive us.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		v --no-autostart --shutdown >/dev/null 2>&1
+		[ $? = 3 ] && break
+		sleep 0.2
+	done
 	if [ $virtual = 0 ]; then
 		ip netns del "$NS" 2>/dev/null
 		ip link del "$TAP" 2>/dev/null

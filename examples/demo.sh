@@ -31,7 +31,11 @@ pids=()
 cleanup() {
 	set +e
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	"$V" --no-autostart --shutdown >/dev/null 2>&1
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		"$V" --no-autostart --shutdown >/dev/null 2>&1
+		[ $? = 3 ] && break
+		sleep 0.2
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT

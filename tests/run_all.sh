@@ -50,6 +50,8 @@ stage interop tests/interop/run.sh build/interop/tap_node
 stage system tests/system/run.sh
 stage preload tests/system/preload.sh
 stage preload-review tests/system/review.sh
+stage tc tests/system/tc.sh
+stage links-review tests/system/review5.sh
 # The bridging scenario: a TAP LAN as root, then the all-virtual LAN.
 stage bridging examples/bridging.sh --test
 stage bridging-virtual examples/bridging.sh --virtual --test

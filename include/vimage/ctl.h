@@ -51,7 +51,7 @@
 #define CTL_DATA_MAX	 65000 /* longest CTL_A_DATA value */
 
 /* CTL_T_BRIDGE operations (CTL_A_ARG). */
-enum { CTL_BR_CREATE = 0, CTL_BR_ADDIF = 1, CTL_BR_DELIF = 2 };
+enum { CTL_BR_CREATE = 0, CTL_BR_ADDIF = 1, CTL_BR_DELIF = 2, CTL_BR_DESTROY = 3 };
 
 /* Header flags. */
 #define CTL_F_FORCE	0x01 /* destroy: also with children */

@@ -69,6 +69,9 @@ struct ifnet *vif_next(struct ifnet *ifp);
 const char *vif_name(const struct ifnet *ifp);
 unsigned vif_index(const struct ifnet *ifp);
 struct vimage *vif_vimage(const struct ifnet *ifp);
+/* Where it was created: a vimage's destroy returns the interfaces moved
+ * into it to their parent vimage, and destroys those it created. */
+struct vimage *vif_home(const struct ifnet *ifp);
 enum vif_type vif_type(const struct ifnet *ifp);
 uint32_t vif_flags(const struct ifnet *ifp);
 unsigned vif_mtu(const struct ifnet *ifp);

@@ -15,7 +15,7 @@
 #include <fcntl.h>
 #include <sys/xattr.h>
 #include <sys/ioctl.h>
-#include <linux/if.h>
+#include <net/if.h>
 #include <linux/if_tun.h>
 #include <errno.h>
 #include <limits.h>
@@ -459,7 +459,11 @@ static void nest_str(const struct ctl_attr *n, uint16_t t, char *buf,
  */
 static const char *iftype_name(uint32_t t)
 {
-	return t == 1 ? "loopback" : t == 2 ? "ve" : t == 3 ? "ext" : "other";
+	return t == 1	? "loopback"
+	       : t == 2 ? "ve"
+	       : t == 3 ? "ext"
+	       : t == 4 ? "bridge"
+			: "other";
 }
 
 static void print_if_text(const struct ctl_attr *ifn)
@@ -1049,14 +1053,21 @@ static const struct {
 };
 #define NSHAPE (sizeof(shape_words) / sizeof(shape_words[0]))
 
-/* A non-negative decimal with an optional fraction: the value times
- * 10^scale, exactly (no floating point), or -1. */
-static int parse_fixed(const char *s, unsigned scale, uint64_t *out,
+/* A non-negative decimal with an optional fraction and, when exp_ok, an
+ * exponent (1e-9), as value x 10^scale exactly: -1 when it is not such a
+ * number, when it overflows, or when it has digits finer than 10^-scale
+ * that are not zero (such a value cannot be represented: refused, never
+ * rounded). *end is where the number stopped. */
+typedef unsigned __int128 u128;
+#define U128_LIM ((u128)1 << 100)
+
+static int parse_fixed(const char *s, unsigned scale, bool exp_ok, u128 *out,
 		       const char **end)
 {
-	uint64_t v = 0;
-	unsigned frac = 0;
+	u128 v = 0;
+	int frac = 0, extra = 0;
 	bool dot = false, digit = false;
+	long exp = 0;
 
 	for (; *s; s++) {
 		if (*s == '.' && !dot) {
@@ -1066,27 +1077,55 @@ static int parse_fixed(const char *s, unsigned scale, uint64_t *out,
 		if (*s < '0' || *s > '9')
 			break;
 		digit = true;
-		if (dot && frac == scale)
-			continue; /* beyond the precision: dropped */
-		if (v > (UINT64_MAX - 9) / 10)
+		if (v > U128_LIM)
 			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + (unsigned)(*s - '0');
 		frac += dot;
 	}
 	if (!digit)
 		return -1;
-	for (; frac < scale; frac++) {
-		if (v > UINT64_MAX / 10)
+	if (exp_ok && (*s == 'e' || *s == 'E')) {
+		const char *e = s + 1;
+		bool neg = *e == '-';
+
+		if (*e == '-' || *e == '+')
+			e++;
+		if (*e < '0' || *e > '9')
+			return -1; /* "1e", "1e -9" */
+		for (; *e >= '0' && *e <= '9'; e++) {
+			exp = exp * 10 + (*e - '0');
+			if (exp > 60)
+				return -1;
+		}
+		exp = neg ? -exp : exp;
+		s = e;
+	}
+	/* v x 10^(exp - frac) x 10^scale */
+	extra = (int)exp - frac + (int)scale;
+	for (; extra > 0; extra--) {
+		if (v > U128_LIM)
 			return -1;
 		v *= 10;
+	}
+	for (; extra < 0; extra++) {
+		if (v % 10)
+			return -1; /* finer than the resolution */
+		v /= 10;
 	}
 	*out = v;
 	*end = s;
 	return 0;
 }
 
+/* The daemon's limits (include/vimage/net.h VSHAPE_*), checked here too so
+ * that nothing is made before a value is found out of range. */
+#define SHAPE_RATE_MAX	 1000000000000ull	 /* 1 Tbit/s */
+#define SHAPE_TIME_MAX	 3600000000000ull	 /* one hour in ns */
+#define SHAPE_PROB_ONE	 1000000000000000000ull /* 1 in 10^18 */
+
 /* "10mbit" -> bit/s. tc's units: bit, kbit, mbit, gbit, tbit; bps, kbps,
- * mbps, gbps are bytes per second. */
+ * mbps, gbps are bytes per second. Returns 0, -1 (not understood) or -2
+ * (out of range). */
 static int parse_shape_value(enum shape_unit u, const char *s, uint64_t *out)
 {
 	static const struct {
@@ -1099,7 +1138,7 @@ static int parse_shape_value(enum shape_unit u, const char *s, uint64_t *out)
 		    {"gbps", 8000000000}},
 	  tm[] = {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
 	const char *end;
-	uint64_t v;
+	u128 v;
 
 	switch (u) {
 	case SU_RATE:
@@ -1107,59 +1146,47 @@ static int parse_shape_value(enum shape_unit u, const char *s, uint64_t *out)
 		size_t n = u == SU_RATE ? sizeof(rate) / sizeof(rate[0])
 					: sizeof(tm) / sizeof(tm[0]);
 
-		/* Up to 9 decimals, then the unit's multiplier. */
-		if (parse_fixed(s, 9, &v, &end))
+		/* The number in units of 10^-12, then the unit. */
+		if (parse_fixed(s, 12, false, &v, &end))
 			return -1;
 		for (size_t i = 0; i < n; i++) {
 			uint64_t mul = u == SU_RATE ? rate[i].mul : tm[i].mul;
+			u128 x;
 
 			if (strcasecmp(end, u == SU_RATE ? rate[i].sfx
 							 : tm[i].sfx))
 				continue;
-			unsigned __int128 x = (unsigned __int128)v * mul;
-
-			if (x % 1000000000)
+			x = v * mul;
+			if (x % 1000000000000ull)
 				return -1; /* finer than 1 bit/s or 1 ns */
-			x /= 1000000000;
-			if (x > UINT64_MAX)
-				return -1;
+			x /= 1000000000000ull;
+			if (x > (u == SU_RATE ? SHAPE_RATE_MAX : SHAPE_TIME_MAX))
+				return -2;
 			*out = (uint64_t)x;
 			return 0;
 		}
 		return -1;
 	}
 	case SU_PCT: /* percent -> parts per 10^18 */
-		if (parse_fixed(s, 16, &v, &end) || strcmp(end, "%"))
+		if (parse_fixed(s, 16, false, &v, &end) || strcmp(end, "%"))
 			return -1;
-		*out = v;
-		return 0;
+		break;
 	case SU_FRAC: /* a fraction, 0.000001 or 1e-6 -> parts per 10^18 */
-		if (strchr(s, 'e') || strchr(s, 'E')) {
-			char *e;
-			long exp;
-
-			if (parse_fixed(s, 18, &v, &end) ||
-			    (*end != 'e' && *end != 'E'))
-				return -1;
-			exp = strtol(end + 1, &e, 10);
-			if (*e || exp > 0 || exp < -18)
-				return -1;
-			for (; exp < 0; exp++)
-				v /= 10;
-			*out = v;
-			return 0;
-		}
-		if (parse_fixed(s, 18, &v, &end) || *end)
+		if (parse_fixed(s, 18, true, &v, &end) || *end)
 			return -1;
-		*out = v;
-		return 0;
+		break;
 	case SU_COUNT:
-		if (parse_fixed(s, 0, &v, &end) || *end)
+		if (parse_fixed(s, 0, false, &v, &end) || *end)
 			return -1;
-		*out = v;
+		if (v > UINT64_MAX)
+			return -2;
+		*out = (uint64_t)v;
 		return 0;
 	}
-	return -1;
+	if (v > SHAPE_PROB_ONE)
+		return -2;
+	*out = (uint64_t)v;
+	return 0;
 }
 
 /* Parse "WORD VALUE ..." into values[] (set[] marks which); 0 or exit. */
@@ -1187,18 +1214,25 @@ static int parse_shape_args(char **args, int n, uint64_t *values, bool *set)
 		if (i + 1 >= n)
 			return usage_err("%s needs a value: %s", args[i],
 					 hint[shape_words[k].unit]);
-		if (parse_shape_value(shape_words[k].unit, args[i + 1],
-				      &values[k]))
-			return usage_err("%s '%s': expected %s", args[i],
-					 args[i + 1],
-					 hint[shape_words[k].unit]);
-		if ((shape_words[k].unit == SU_PCT ||
-		     shape_words[k].unit == SU_FRAC) &&
-		    values[k] > 1000000000000000000ull)
-			return usage_err("%s '%s': a probability, at most %s",
+		switch (parse_shape_value(shape_words[k].unit, args[i + 1],
+					  &values[k])) {
+		case 0:
+			break;
+		case -2:
+			return usage_err(
+			    "%s '%s': out of range (%s)", args[i], args[i + 1],
+			    shape_words[k].unit == SU_RATE   ? "at most 1tbit"
+			    : shape_words[k].unit == SU_TIME ? "at most 3600s"
+			    : shape_words[k].unit == SU_PCT  ? "at most 100%"
+			    : shape_words[k].unit == SU_FRAC ? "at most 1"
+							     : "too large");
+		default:
+			return usage_err("%s '%s': expected %s (exactly: "
+					 "finer than 1 bit/s, 1 ns or 1e-18 "
+					 "cannot be set)",
 					 args[i], args[i + 1],
-					 shape_words[k].unit == SU_PCT ? "100%"
-								       : "1");
+					 hint[shape_words[k].unit]);
+		}
 		set[k] = true;
 	}
 	return 0;
@@ -1322,13 +1356,14 @@ static int verb_bridge(struct opts *o, enum verb verb, char **args, int n)
 {
 	struct ctl_buf b;
 	int rc = EX_OK;
+	bool made = false;
 
-	if (n < 2 || (verb != V_BRIDGE && n < 3))
+	if (n < 2 || (verb == V_BRIDGE_ADD && n < 3))
 		return usage_err("%s NAME BRIDGE%s",
 				 verb == V_BRIDGE	  ? "--bridge"
 				 : verb == V_BRIDGE_ADD ? "--bridge-add"
 							: "--bridge-del",
-				 verb == V_BRIDGE ? " [IF ...]" : " IF ...");
+				 verb == V_BRIDGE_ADD ? " IF ..." : " [IF ...]");
 	for (int i = 1; i < n; i++)
 		if (check_ifname(args[i]))
 			return EX_USAGE;
@@ -1340,6 +1375,7 @@ static int verb_bridge(struct opts *o, enum verb verb, char **args, int n)
 		ctl_put_i32(&b, CTL_A_ARG, CTL_BR_CREATE);
 		rc = simple(o, &b);
 		ctl_buf_free(&b);
+		made = rc == EX_OK;
 	}
 	for (int i = 2; i < n && rc == EX_OK; i++) {
 		ctl_buf_init(&b, CTL_REQ_MAX);
@@ -1351,6 +1387,22 @@ static int verb_bridge(struct opts *o, enum verb verb, char **args, int n)
 			    verb == V_BRIDGE_DEL ? CTL_BR_DELIF : CTL_BR_ADDIF);
 		rc = simple(o, &b);
 		ctl_buf_free(&b);
+	}
+	/* --bridge-del NAME BR alone destroys the bridge; a --bridge whose
+	 * port could not be added leaves nothing made. */
+	if ((verb == V_BRIDGE_DEL && n == 2) ||
+	    (made && rc != EX_OK)) {
+		int rc2;
+
+		ctl_buf_init(&b, CTL_REQ_MAX);
+		req_begin(&b, CTL_T_BRIDGE, 0);
+		ctl_put_str(&b, CTL_A_NAME, args[0]);
+		ctl_put_str(&b, CTL_A_IFNAME, args[1]);
+		ctl_put_i32(&b, CTL_A_ARG, CTL_BR_DESTROY);
+		rc2 = simple(o, &b);
+		ctl_buf_free(&b);
+		if (rc == EX_OK)
+			rc = rc2;
 	}
 	return rc;
 }
@@ -1426,8 +1478,12 @@ static int verb_fdb(struct opts *o, char **args, int n)
 static int open_tap(const char *dev)
 {
 	struct ifreq ifr;
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	int fd;
 
+	/* TUNSETIFF would create a missing device: attach only. */
+	if (!if_nametoindex(dev))
+		return -1;
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	memset(&ifr, 0, sizeof(ifr));

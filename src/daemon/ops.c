@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <stddef.h>
@@ -175,6 +176,17 @@ static void capture_free(struct daemon *d, struct capture **pp)
 	free(cap);
 }
 
+/* Stop the captures of one interface (it is about to go). */
+static void release_captures_of(struct daemon *d, struct ifnet *ifp)
+{
+	for (struct capture **pp = &d->captures; *pp;) {
+		if ((*pp)->ifp == ifp)
+			capture_free(d, pp);
+		else
+			pp = &(*pp)->next;
+	}
+}
+
 static void ping_finish(struct daemon *d, struct ping_job **pp, int err,
 			const char *msg)
 {
@@ -251,13 +263,15 @@ void ops_taps_reap(struct daemon *d)
 	}
 }
 
-/* TAP attachments whose interface lives in the subtree (or is gone). */
+/* TAP attachments whose interface dies with the subtree (or is gone). One
+ * that was moved in from outside goes back to the parent and stays
+ * attached. */
 static void release_taps(struct daemon *d, struct vimage *top)
 {
 	for (struct tap_att **pp = &d->taps; *pp;) {
 		struct ifnet *ifp = vtap_ifp((*pp)->t);
 
-		if (!ifp || in_subtree(vif_vimage(ifp), top))
+		if (!ifp || in_subtree(vif_home(ifp), top))
 			tap_free(d, pp);
 		else
 			pp = &(*pp)->next;
@@ -1086,13 +1100,21 @@ static int op_bridge(struct op *o)
 						     : strerror(-rc));
 		return 0;
 	}
-	if (op != CTL_BR_ADDIF && op != CTL_BR_DELIF)
+	if (op != CTL_BR_ADDIF && op != CTL_BR_DELIF && op != CTL_BR_DESTROY)
 		return op_fail(o, -EINVAL, "unknown bridge operation %d", op);
 	if ((rc = op_ifnet(o, vi, CTL_A_IFNAME, &br)))
 		return rc;
 	if (vif_type(br) != VIF_BRIDGE)
 		return op_fail(o, -EINVAL, "'%s' in '%s' is not a bridge",
 			       vif_name(br), vimage_name(vi));
+	if (op == CTL_BR_DESTROY) {
+		/* Its ports stay, as plain interfaces. */
+		release_captures_of(o->d, br);
+		rc = vif_destroy(br);
+		return rc ? op_fail(o, rc, "cannot destroy bridge '%s': %s",
+				    vif_name(br), strerror(-rc))
+			  : 0;
+	}
 	if (!op_attr(o, CTL_A_NEWNAME, &a))
 		return op_fail(o, -EINVAL, "which interface? (a port name)");
 	if ((rc = op_ifnet(o, vi, CTL_A_NEWNAME, &port)))
@@ -1173,6 +1195,14 @@ static int op_tap(struct op *o)
 		rc = vtap_attach_fd(vi, o->c->passed_fd, ifname, &ta->t);
 		if (!rc)
 			o->c->passed_fd = -1;
+	} else if (!if_nametoindex(dev)) {
+		/* vtap_attach would make one: only for a privileged
+		 * daemon, and never by a typo. */
+		free(ta);
+		return op_fail(o, -ENODEV,
+			       "no TAP device '%s' (make it with: ip tuntap add "
+			       "dev %s mode tap user UID)",
+			       dev, dev);
 	} else {
 		rc = vtap_attach(vi, dev, ifname, &ta->t);
 	}

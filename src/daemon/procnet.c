@@ -862,7 +862,7 @@ static int render_sockstat(struct vimage *vi, procnet_walk_fn walk,
 enum pn_file {
 	PN_DEV, PN_ROUTE, PN_ARP, PN_TCP, PN_UDP, PN_RAW, PN_ICMP, PN_SNMP,
 	PN_NETSTAT, PN_SOCKSTAT, PN_IF_INET6, PN_TCP6, PN_UDP6, PN_RAW6,
-	PN_ICMP6, PN_SOCKSTAT6, PN_DEV_MCAST, PN_IGMP, PN_IGMP6,
+	PN_ICMP6, PN_SOCKSTAT6, PN_DEV_MCAST, PN_IGMP, PN_IGMP6, PN_PSCHED,
 };
 
 static const struct {
@@ -878,7 +878,7 @@ static const struct {
 	{"udp6", PN_UDP6},	     {"raw6", PN_RAW6},
 	{"icmp6", PN_ICMP6},	     {"sockstat6", PN_SOCKSTAT6},
 	{"dev_mcast", PN_DEV_MCAST}, {"igmp", PN_IGMP},
-	{"igmp6", PN_IGMP6},
+	{"igmp6", PN_IGMP6},	     {"psched", PN_PSCHED},
 };
 
 static int pn_lookup(const char *name)
@@ -953,6 +953,15 @@ int procnet_render(struct vimage *vi, const char *name, procnet_walk_fn walk,
 	case PN_IGMP:
 		pb_puts(&p, "Idx\tDevice    : Count Querier\tGroup    Users "
 			    "Timer\tReporter\n");
+		break;
+	case PN_PSCHED:
+		/* psched_show: NSEC_PER_USEC, PSCHED_TICKS2NS(1) (a tick is
+		 * 64 ns), 1000000, NSEC_PER_SEC / hrtimer_resolution (1 ns
+		 * with high-resolution timers), as this machine's kernel.
+		 * tc(8) converts times to ticks with these: tick_in_usec =
+		 * 1000 / 64, so "delay 10ms" arrives as 156250 ticks, which
+		 * rtnl's qdisc code turns back into ns the kernel's way. */
+		pb_puts(&p, "000003e8 00000040 000f4240 3b9aca00\n");
 		break;
 	case PN_IF_INET6:
 	case PN_DEV_MCAST:

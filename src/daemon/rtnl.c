@@ -13,11 +13,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/fib_rules.h>
+#include <linux/gen_stats.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/in_route.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
+#include <linux/pkt_sched.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -463,6 +465,42 @@ static void fill_stats(struct rq *q, struct ifnet *ifp)
 	attr_put(q, IFLA_STATS, &s32, sizeof(s32));
 }
 
+/* The root qdisc (see the traffic control section below). */
+#define QDISC_HANDLE 0x80010000u /* 8001: */
+#define PROB_U32_MAX 0xffffffffull
+
+enum qkind { QK_NONE, QK_NETEM, QK_TBF };
+
+static const char *qkind_name(enum qkind k, bool up)
+{
+	switch (k) {
+	case QK_NETEM:
+		return "netem";
+	case QK_TBF:
+		return "tbf";
+	default:
+		return up ? "noqueue" : "noop";
+	}
+}
+
+static enum qkind shaper_kind(const struct ifnet *ifp, struct vshaper_params *p)
+{
+	if (vif_shaper_get(ifp, VSHAPE_EGRESS, p) != 0)
+		return QK_NONE;
+	if (p->bandwidth && p->queue_bytes && !p->queue_pkts && !p->delay_ns &&
+	    !p->jitter_ns && !p->loss && !p->ber && !p->duplicate && !p->reorder)
+		return QK_TBF;
+	return QK_NETEM;
+}
+
+/* The root qdisc's kind, as dev->qdisc->ops->id. */
+static const char *qdisc_of(struct ifnet *ifp)
+{
+	struct vshaper_params p;
+
+	return qkind_name(shaper_kind(ifp, &p), vif_flags(ifp) & VIFF_UP);
+}
+
 static void fill_link(struct rq *q, struct ifnet *ifp, uint16_t flags,
 		      bool stats, bool dump)
 {
@@ -498,7 +536,7 @@ static void fill_link(struct rq *q, struct ifnet *ifp, uint16_t flags,
 	attr_u32(q, IFLA_NUM_RX_QUEUES, 1);
 	attr_u8(q, IFLA_CARRIER, carrier);
 	/* Linux attaches noqueue to virtual devices when they come up. */
-	attr_str(q, IFLA_QDISC, (vif_flags(ifp) & VIFF_UP) ? "noqueue" : "noop");
+	attr_str(q, IFLA_QDISC, qdisc_of(ifp));
 	attr_u32(q, IFLA_CARRIER_CHANGES, 0);
 	attr_u8(q, IFLA_PROTO_DOWN, 0);
 	if (peer) {
@@ -1530,6 +1568,537 @@ static int do_neigh(struct rq *q, const struct nlmsghdr *nlh, bool add)
 	return vneigh_add_permanent(d.ifp, &va, mac);
 }
 
+/* ---- traffic control: the shaper as the root qdisc ------------------------------ */
+/* tc(8) sees an interface's egress shaper (include/vimage/net.h) as the
+ * root qdisc of the device, "netem" or "tbf"; without one, as Linux's
+ * default for virtual devices, "noqueue" (or nothing while the device is
+ * down: the kernel's noop qdisc is built in and never dumped). Only the
+ * root of egress exists: no classes, no children, no ingress/clsact, and
+ * only the automatic handle, which reads as 8001: (the kernel's first).
+ * The kind is not stored anywhere: it is read from the parameters (tbf sets
+ * a rate and a byte limit and nothing else; everything else is netem).
+ *
+ * netem <-> shaper, field by field (tc sends struct tc_netem_qopt, then
+ * nested TCA_NETEM_* attributes, inside TCA_OPTIONS):
+ *   latency, jitter    psched ticks (64 ns, see /proc/net/psched) or
+ *                      TCA_NETEM_LATENCY64/JITTER64 in ns when present
+ *                      -> delay_ns, jitter_ns (|jitter| capped at INT_MAX
+ *                      ns, as netem_change); without a distribution table
+ *                      netem's jitter is uniform in +-jitter, the shaper's.
+ *   loss, duplicate,   u32 fractions of 2^32-1 (tc: rint(p * UINT32_MAX))
+ *   reorder            -> parts per 10^18: the roundest value that maps
+ *                      back to the same u32 (1% -> 10^16 exactly), so that
+ *                      show prints what was set. reorder counts only with
+ *                      gap 1 (tc's default with reorder; netem: gap 0 never
+ *                      reorders, gap alone means 100%); gap > 1 is refused.
+ *   limit              -> queue_pkts (the shaper bounds the backlog waiting
+ *                      for the rate, netem its whole queue; 0 is no limit).
+ *   TCA_NETEM_RATE/64  bytes/s -> bandwidth = 8 x rate; absent on a change,
+ *                      the rate in force stays (as netem_change).
+ * Refused with -EOPNOTSUPP and a message: correlations, distribution
+ * tables (only uniform jitter exists here), the Gilbert-Elliott and 4-state
+ * loss models, corrupt, ecn, slot, rate overheads/cells.
+ *
+ * tbf -> shaper: bandwidth = 8 x rate (TCA_TBF_RATE64 when sent), and
+ * queue_bytes = limit, the bytes that may wait for tokens, which tc derives
+ * from latency as rate x latency + burst. The shaper has no bucket (each
+ * frame leaves at the rate after the one before), so the burst is not kept:
+ * show reports one full-size frame (MTU + 14, rounded up to what tc's
+ * microsecond arithmetic can show) as the burst. Refused:
+ * peakrate, overhead/mpu, link layers other than Ethernet.
+ *
+ * Statistics (tc -s) come from vif_shaper_stats: packets sent, drops (loss,
+ * bit errors, queue, flushed), backlog; the shaper counts no bytes sent, so
+ * "Sent 0 bytes". */
+/* Parts per 10^18 -> netem's u32, rounded to nearest. */
+static uint32_t prob_to_u32(uint64_t p)
+{
+	unsigned __int128 v = (unsigned __int128)p * 2 * PROB_U32_MAX +
+			      VSHAPE_PROB_ONE;
+
+	if (p >= VSHAPE_PROB_ONE)
+		return (uint32_t)PROB_U32_MAX;
+	return (uint32_t)(v / (2 * (unsigned __int128)VSHAPE_PROB_ONE));
+}
+
+/* netem's u32 -> the roundest p whose prob_to_u32 is x: p in
+ * [ceil((2x-1)e18 / 2U), ceil((2x+1)e18 / 2U) - 1]. */
+static uint64_t prob_from_u32(uint32_t x)
+{
+	unsigned __int128 one = VSHAPE_PROB_ONE, den = 2 * PROB_U32_MAX;
+	uint64_t lo, hi, m = VSHAPE_PROB_ONE;
+
+	if (x == 0)
+		return 0;
+	lo = (uint64_t)(((2 * (unsigned __int128)x - 1) * one + den - 1) / den);
+	hi = (uint64_t)(((2 * (unsigned __int128)x + 1) * one + den - 1) / den) - 1;
+	if (hi > VSHAPE_PROB_ONE)
+		hi = VSHAPE_PROB_ONE;
+	for (;;) {
+		uint64_t c = (lo + m - 1) / m * m;
+
+		if (c <= hi)
+			return c;
+		m /= 10;
+	}
+}
+
+static int netem_parse(struct rq *q, const struct nlattr *opt,
+		       struct vshaper_params *p, bool change)
+{
+	const struct nlattr *tb[TCA_NETEM_MAX + 1];
+	struct tc_netem_qopt qo;
+	size_t off = NLA_ALIGN(sizeof(qo));
+	int64_t lat, jit;
+	uint64_t rate = 0;
+	bool have_rate = false;
+
+	if (!opt || attr_len(opt) < sizeof(qo))
+		return rq_fail(q, -EINVAL, "netem: missing or short options");
+	memcpy(&qo, attr_data(opt), sizeof(qo));
+	memset(tb, 0, sizeof(tb));
+	if (attr_len(opt) > off &&
+	    parse_stream((const uint8_t *)attr_data(opt) + off,
+			 attr_len(opt) - off, tb, TCA_NETEM_MAX))
+		return rq_fail(q, -EINVAL, "netem: malformed attributes");
+	if (tb[TCA_NETEM_DELAY_DIST] || tb[TCA_NETEM_SLOT_DIST])
+		return rq_fail(q, -EOPNOTSUPP,
+			       "netem: distribution tables are not supported, "
+			       "jitter is uniform only");
+	if (tb[TCA_NETEM_CORR]) {
+		struct tc_netem_corr c = {0};
+
+		if (attr_len(tb[TCA_NETEM_CORR]) < sizeof(c))
+			return rq_fail(q, -EINVAL, "netem: short correlation");
+		memcpy(&c, attr_data(tb[TCA_NETEM_CORR]), sizeof(c));
+		if (c.delay_corr || c.loss_corr || c.dup_corr)
+			return rq_fail(q, -EOPNOTSUPP,
+				       "netem: correlation is not supported");
+	}
+	if (tb[TCA_NETEM_LOSS])
+		return rq_fail(q, -EOPNOTSUPP,
+			       "netem: loss models (Gilbert-Elliott, 4-state) "
+			       "are not supported, only random loss");
+	if (tb[TCA_NETEM_CORRUPT]) {
+		struct tc_netem_corrupt c = {0};
+
+		if (attr_len(tb[TCA_NETEM_CORRUPT]) < sizeof(c))
+			return rq_fail(q, -EINVAL, "netem: short corrupt");
+		memcpy(&c, attr_data(tb[TCA_NETEM_CORRUPT]), sizeof(c));
+		if (c.probability || c.correlation)
+			return rq_fail(q, -EOPNOTSUPP,
+				       "netem: corrupt is not supported");
+	}
+	if (tb[TCA_NETEM_ECN]) {
+		uint32_t ecn = 0;
+
+		if (get_u32(q, tb[TCA_NETEM_ECN], &ecn))
+			return -EINVAL;
+		if (ecn)
+			return rq_fail(q, -EOPNOTSUPP,
+				       "netem: ecn is not supported");
+	}
+	if (tb[TCA_NETEM_SLOT])
+		return rq_fail(q, -EOPNOTSUPP, "netem: slot is not supported");
+	if (qo.gap > 1)
+		return rq_fail(q, -EOPNOTSUPP,
+			       "netem: reorder gap other than 1 is not supported");
+	if (tb[TCA_NETEM_RATE]) {
+		struct tc_netem_rate r;
+
+		if (attr_len(tb[TCA_NETEM_RATE]) < sizeof(r))
+			return rq_fail(q, -EINVAL, "netem: short rate");
+		memcpy(&r, attr_data(tb[TCA_NETEM_RATE]), sizeof(r));
+		if (r.packet_overhead || r.cell_size || r.cell_overhead)
+			return rq_fail(q, -EOPNOTSUPP,
+				       "netem: rate overhead and cells are not "
+				       "supported");
+		rate = r.rate;
+		have_rate = true;
+		if (tb[TCA_NETEM_RATE64]) {
+			uint64_t r64;
+
+			if (attr_len(tb[TCA_NETEM_RATE64]) < 8)
+				return rq_fail(q, -EINVAL, "netem: short rate64");
+			memcpy(&r64, attr_data(tb[TCA_NETEM_RATE64]), 8);
+			if (r64 > rate)
+				rate = r64;
+		}
+	}
+	lat = (int64_t)((uint64_t)qo.latency << 6); /* PSCHED_TICKS2NS */
+	jit = (int64_t)((uint64_t)qo.jitter << 6);
+	if (tb[TCA_NETEM_LATENCY64]) {
+		if (attr_len(tb[TCA_NETEM_LATENCY64]) < 8)
+			return rq_fail(q, -EINVAL, "netem: short latency64");
+		memcpy(&lat, attr_data(tb[TCA_NETEM_LATENCY64]), 8);
+	}
+	if (tb[TCA_NETEM_JITTER64]) {
+		if (attr_len(tb[TCA_NETEM_JITTER64]) < 8)
+			return rq_fail(q, -EINVAL, "netem: short jitter64");
+		memcpy(&jit, attr_data(tb[TCA_NETEM_JITTER64]), 8);
+	}
+	if (jit < 0)
+		jit = jit == INT64_MIN ? INT64_MAX : -jit;
+	if (jit > INT32_MAX)
+		jit = INT32_MAX;
+	if (lat < 0 || (uint64_t)lat > VSHAPE_DELAY_MAX)
+		return rq_fail(q, -EINVAL, "netem: delay out of range");
+	if (have_rate && rate > VSHAPE_BANDWIDTH_MAX / 8)
+		return rq_fail(q, -EINVAL, "netem: rate out of range");
+
+	if (!change)
+		memset(p, 0, sizeof(*p));
+	p->delay_ns = (uint64_t)lat;
+	p->jitter_ns = (uint64_t)jit;
+	p->queue_pkts = qo.limit;
+	p->loss = prob_from_u32(qo.loss);
+	p->duplicate = prob_from_u32(qo.duplicate);
+	p->reorder = 0;
+	if (qo.gap) {
+		p->reorder = VSHAPE_PROB_ONE;
+		if (tb[TCA_NETEM_REORDER]) {
+			struct tc_netem_reorder r;
+
+			if (attr_len(tb[TCA_NETEM_REORDER]) < sizeof(r))
+				return rq_fail(q, -EINVAL, "netem: short reorder");
+			memcpy(&r, attr_data(tb[TCA_NETEM_REORDER]), sizeof(r));
+			if (r.correlation)
+				return rq_fail(q, -EOPNOTSUPP,
+					       "netem: correlation is not "
+					       "supported");
+			p->reorder = prob_from_u32(r.probability);
+		}
+	}
+	if (have_rate)
+		p->bandwidth = rate * 8;
+	return 0;
+}
+
+static int tbf_parse(struct rq *q, const struct nlattr *opt,
+		     struct vshaper_params *p)
+{
+	const struct nlattr *tb[TCA_TBF_MAX + 1];
+	struct tc_tbf_qopt qo;
+	uint64_t rate;
+
+	if (!opt || parse_stream(attr_data(opt), attr_len(opt), tb, TCA_TBF_MAX))
+		return rq_fail(q, -EINVAL, "tbf: missing or malformed options");
+	if (!tb[TCA_TBF_PARMS] || attr_len(tb[TCA_TBF_PARMS]) < sizeof(qo))
+		return rq_fail(q, -EINVAL, "tbf: missing parameters");
+	memcpy(&qo, attr_data(tb[TCA_TBF_PARMS]), sizeof(qo));
+	if (qo.peakrate.rate || tb[TCA_TBF_PRATE64])
+		return rq_fail(q, -EOPNOTSUPP, "tbf: peakrate is not supported");
+	if (qo.rate.overhead || qo.rate.mpu ||
+	    ((qo.rate.linklayer & TC_LINKLAYER_MASK) != TC_LINKLAYER_ETHERNET &&
+	     (qo.rate.linklayer & TC_LINKLAYER_MASK) != TC_LINKLAYER_UNAWARE))
+		return rq_fail(q, -EOPNOTSUPP,
+			       "tbf: overhead, mpu and non-Ethernet link layers "
+			       "are not supported");
+	rate = qo.rate.rate;
+	if (tb[TCA_TBF_RATE64]) {
+		if (attr_len(tb[TCA_TBF_RATE64]) < 8)
+			return rq_fail(q, -EINVAL, "tbf: short rate64");
+		memcpy(&rate, attr_data(tb[TCA_TBF_RATE64]), 8);
+	}
+	if (!tb[TCA_TBF_BURST] && !qo.buffer)
+		return rq_fail(q, -EINVAL, "tbf: burst is zero");
+	if (rate == 0 || rate > VSHAPE_BANDWIDTH_MAX / 8)
+		return rq_fail(q, -EINVAL, "tbf: rate out of range");
+	if (qo.limit == 0)
+		return rq_fail(q, -EOPNOTSUPP, "tbf: limit 0 is not supported");
+	memset(p, 0, sizeof(*p));
+	p->bandwidth = rate * 8;
+	p->queue_bytes = qo.limit;
+	return 0;
+}
+
+/* The attributes of one qdisc, in tc_fill_qdisc's order. */
+static void fill_qdisc(struct rq *q, struct ifnet *ifp, uint16_t type,
+		       uint16_t flags, bool dump)
+{
+	struct vshaper_params p;
+	enum qkind k = shaper_kind(ifp, &p);
+	struct vshaper_stats st = {0};
+	struct tcmsg t = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = (int)vif_index(ifp),
+		.tcm_handle = k == QK_NONE ? 0 : QDISC_HANDLE,
+		.tcm_parent = TC_H_ROOT,
+		.tcm_info = 2, /* refcnt: the device's and its queue's */
+	};
+	struct gnet_stats_basic sb = {0};
+	struct gnet_stats_queue sq = {0};
+	struct tc_stats ts = {0};
+	uint64_t rate = p.bandwidth / 8;
+
+	msg_begin(q, type, flags);
+	rq_put(q, &t, sizeof(t));
+	attr_str(q, TCA_KIND, qkind_name(k, vif_flags(ifp) & VIFF_UP));
+	if (k == QK_NETEM) {
+		struct tc_netem_qopt qo = {
+			.latency = (uint32_t)((p.delay_ns >> 6) > UINT32_MAX
+						      ? UINT32_MAX
+						      : p.delay_ns >> 6),
+			.jitter = (uint32_t)((p.jitter_ns >> 6) > UINT32_MAX
+						     ? UINT32_MAX
+						     : p.jitter_ns >> 6),
+			.limit = (uint32_t)(p.queue_pkts > UINT32_MAX
+						    ? UINT32_MAX
+						    : p.queue_pkts),
+			.loss = prob_to_u32(p.loss),
+			.gap = p.reorder ? 1 : 0,
+			.duplicate = prob_to_u32(p.duplicate),
+		};
+		struct tc_netem_corr corr = {0};
+		struct tc_netem_reorder ro = {.probability = prob_to_u32(p.reorder)};
+		struct tc_netem_corrupt co = {0};
+		struct tc_netem_rate nr = {.rate = (uint32_t)rate};
+		int64_t lat = (int64_t)p.delay_ns, jit = (int64_t)p.jitter_ns;
+
+		/* netem_dump: TCA_OPTIONS is the qopt and the attributes
+		 * after it, one span. */
+		nest_begin(q, TCA_OPTIONS);
+		rq_put(q, &qo, sizeof(qo));
+		attr_put(q, TCA_NETEM_LATENCY64, &lat, 8);
+		attr_put(q, TCA_NETEM_JITTER64, &jit, 8);
+		attr_put(q, TCA_NETEM_CORR, &corr, sizeof(corr));
+		attr_put(q, TCA_NETEM_REORDER, &ro, sizeof(ro));
+		attr_put(q, TCA_NETEM_CORRUPT, &co, sizeof(co));
+		if (rate >= (1ull << 32)) {
+			attr_put(q, TCA_NETEM_RATE64, &rate, 8);
+			nr.rate = UINT32_MAX;
+		}
+		attr_put(q, TCA_NETEM_RATE, &nr, sizeof(nr));
+		nest_end(q);
+	} else if (k == QK_TBF) {
+		struct tc_tbf_qopt qo = {0};
+		uint64_t burst = vif_mtu(ifp) + 14;
+		/* Rounded up to whole microseconds, then to ticks: tc turns
+		 * ticks back into whole microseconds, then bytes, so that it
+		 * reads back at least the whole frame (1515b at 10mbit). */
+		uint64_t us = (uint64_t)(((unsigned __int128)burst * 8 *
+					  1000000u + p.bandwidth - 1) /
+					 p.bandwidth);
+		uint64_t ns = us * 1000 + 63;
+
+		qo.rate.linklayer = TC_LINKLAYER_ETHERNET;
+		qo.rate.rate = rate >= (1ull << 32) ? UINT32_MAX : (uint32_t)rate;
+		qo.limit = (uint32_t)(p.queue_bytes > UINT32_MAX ? UINT32_MAX
+								  : p.queue_bytes);
+		qo.buffer = (uint32_t)((ns >> 6) > UINT32_MAX ? UINT32_MAX : ns >> 6);
+		nest_begin(q, TCA_OPTIONS);
+		attr_put(q, TCA_TBF_PARMS, &qo, sizeof(qo));
+		if (rate >= (1ull << 32))
+			attr_put(q, TCA_TBF_RATE64, &rate, 8);
+		nest_end(q);
+	}
+	attr_u8(q, TCA_HW_OFFLOAD, 0);
+	if (k != QK_NONE && vif_shaper_stats(ifp, VSHAPE_EGRESS, &st) == 0) {
+		sb.packets = (uint32_t)st.sent;
+		sq.qlen = (uint32_t)st.queued_pkts;
+		sq.backlog = (uint32_t)st.queued_bytes;
+		sq.drops = (uint32_t)(st.dropped_loss + st.dropped_ber +
+				      st.dropped_queue + st.flushed);
+	}
+	nest_begin(q, TCA_STATS2);
+	attr_put(q, TCA_STATS_BASIC, &sb, sizeof(sb));
+	if (st.sent > UINT32_MAX)
+		attr_put(q, TCA_STATS_PKT64, &st.sent, 8);
+	attr_put(q, TCA_STATS_QUEUE, &sq, sizeof(sq));
+	nest_end(q);
+	ts.packets = sb.packets;
+	ts.drops = sq.drops;
+	ts.qlen = sq.qlen;
+	ts.backlog = sq.backlog;
+	attr_put(q, TCA_STATS, &ts, sizeof(ts));
+	msg_end(q, dump);
+}
+
+/* tc_dump_qdisc: every device's root, whatever tcm_ifindex says (tc
+ * filters by device itself); a down device without a shaper has the
+ * built-in noop qdisc, which is never dumped. */
+static int dump_qdisc(struct rq *q, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[TCA_MAX + 1];
+	struct tcmsg t;
+	int err;
+
+	err = parse_dump(q, nlh, &t, sizeof(t), tb, TCA_MAX);
+	if (err)
+		return err;
+	for (struct ifnet *ifp = vif_first(q->vi); ifp; ifp = vif_next(ifp)) {
+		struct vshaper_params p;
+
+		if (shaper_kind(ifp, &p) == QK_NONE &&
+		    !(vif_flags(ifp) & VIFF_UP))
+			continue;
+		fill_qdisc(q, ifp, RTM_NEWQDISC, NLM_F_MULTI, true);
+	}
+	send_done(q);
+	return 0;
+}
+
+/* The kind a request names, "" when none. */
+static int qdisc_req(struct rq *q, const struct nlmsghdr *nlh, struct tcmsg *t,
+		     const struct nlattr **tb, char kind[16], struct ifnet **ifp)
+{
+	int err = parse_attrs(q, nlh, sizeof(*t), tb, TCA_MAX);
+
+	if (err)
+		return err;
+	req_hdr(nlh, t, sizeof(*t));
+	err = get_str(q, tb[TCA_KIND], kind, 16);
+	if (err)
+		return err;
+	*ifp = t->tcm_ifindex > 0 ? vif_by_index(q->vi, (unsigned)t->tcm_ifindex)
+				  : NULL;
+	if (!*ifp)
+		return rq_fail(q, -ENODEV, "Device not found");
+	return 0;
+}
+
+/* RTM_DELQDISC and RTM_GETQDISC: tc_get_qdisc. */
+static int do_getdel_qdisc(struct rq *q, const struct nlmsghdr *nlh, bool del)
+{
+	const struct nlattr *tb[TCA_MAX + 1];
+	struct vshaper_params p;
+	struct tcmsg t;
+	char kind[16];
+	struct ifnet *ifp;
+	enum qkind k;
+	uint32_t handle;
+	bool up;
+	int err;
+
+	err = qdisc_req(q, nlh, &t, tb, kind, &ifp);
+	if (err)
+		return err;
+	k = shaper_kind(ifp, &p);
+	up = vif_flags(ifp) & VIFF_UP;
+	handle = k == QK_NONE ? 0 : QDISC_HANDLE;
+	if (t.tcm_parent == 0) {
+		if (k == QK_NONE || t.tcm_handle != QDISC_HANDLE)
+			return rq_fail(q, -ENOENT,
+				       "Failed to find qdisc with specified handle");
+	} else if (t.tcm_parent == TC_H_INGRESS) {
+		return rq_fail(q, -ENOENT,
+			       "Cannot find specified qdisc on specified device");
+	} else if (t.tcm_parent != TC_H_ROOT) {
+		if (k != QK_NONE && TC_H_MAJ(t.tcm_parent) == QDISC_HANDLE)
+			return rq_fail(q, -EOPNOTSUPP,
+				       "vimage: qdisc classes are not supported");
+		return rq_fail(q, -ENOENT,
+			       "Failed to find qdisc with specified classid");
+	} else if (t.tcm_handle && t.tcm_handle != handle) {
+		return rq_fail(q, -EINVAL, "Invalid handle");
+	}
+	if (kind[0] && strcmp(kind, qkind_name(k, up)) != 0)
+		return rq_fail(q, -EINVAL,
+			       "Invalid qdisc name: must match existing qdisc");
+	if (!del) {
+		fill_qdisc(q, ifp, RTM_NEWQDISC, 0, false);
+		rq_flush(q);
+		return 0;
+	}
+	if (t.tcm_parent == 0)
+		return rq_fail(q, -EINVAL, "Classid cannot be zero");
+	if (k == QK_NONE)
+		return rq_fail(q, -ENOENT, "Cannot delete qdisc with handle of zero");
+	return vif_shaper_set(ifp, VSHAPE_EGRESS, NULL);
+}
+
+static int qdisc_create(struct rq *q, struct ifnet *ifp, const char *kind,
+			const struct nlattr *opt)
+{
+	struct vshaper_params p;
+	int err;
+
+	if (strcmp(kind, "netem") == 0)
+		err = netem_parse(q, opt, &p, false);
+	else if (strcmp(kind, "tbf") == 0)
+		err = tbf_parse(q, opt, &p);
+	else if (!kind[0])
+		return rq_fail(q, -ENOENT, "Specified qdisc kind is unknown");
+	else
+		return rq_fail(q, -EOPNOTSUPP,
+			       "vimage: only netem and tbf root qdiscs are "
+			       "supported");
+	if (err)
+		return err;
+	err = vif_shaper_set(ifp, VSHAPE_EGRESS, &p);
+	return err ? rq_fail(q, err, "vimage: shaper parameters refused") : 0;
+}
+
+/* RTM_NEWQDISC: tc_modify_qdisc, for the root of egress only. */
+static int do_newqdisc(struct rq *q, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[TCA_MAX + 1];
+	struct vshaper_params p;
+	struct tcmsg t;
+	char kind[16];
+	struct ifnet *ifp;
+	enum qkind k;
+	uint16_t f = nlh->nlmsg_flags;
+	int err;
+
+	err = qdisc_req(q, nlh, &t, tb, kind, &ifp);
+	if (err)
+		return err;
+	k = shaper_kind(ifp, &p);
+	if (t.tcm_parent == 0) {
+		if (!t.tcm_handle)
+			return rq_fail(q, -EINVAL, "Handle cannot be zero");
+		if (k == QK_NONE || t.tcm_handle != QDISC_HANDLE)
+			return rq_fail(q, -ENOENT, "Specified qdisc not found");
+	} else if (t.tcm_parent == TC_H_INGRESS) {
+		return rq_fail(q, -EOPNOTSUPP,
+			       "vimage: ingress and clsact qdiscs are not "
+			       "supported");
+	} else if (t.tcm_parent != TC_H_ROOT) {
+		if (k != QK_NONE && TC_H_MAJ(t.tcm_parent) == QDISC_HANDLE)
+			return rq_fail(q, -EOPNOTSUPP,
+				       "vimage: qdisc classes are not supported");
+		return rq_fail(q, -ENOENT, "Failed to find specified qdisc");
+	} else if (k == QK_NONE || !t.tcm_handle || t.tcm_handle != QDISC_HANDLE) {
+		if (t.tcm_handle) {
+			if (k != QK_NONE && !(f & NLM_F_REPLACE))
+				return rq_fail(q, -EEXIST,
+					       "NLM_F_REPLACE needed to override");
+			if (TC_H_MIN(t.tcm_handle))
+				return rq_fail(q, -EINVAL, "Invalid minor handle");
+			return rq_fail(q, -EOPNOTSUPP,
+				       "vimage: only the automatic handle is "
+				       "supported");
+		}
+		if (k == QK_NONE ||
+		    ((f & NLM_F_CREATE) && (f & NLM_F_REPLACE) &&
+		     ((f & NLM_F_EXCL) ||
+		      (kind[0] && strcmp(kind, qkind_name(k, true)) != 0)))) {
+			if (!(f & NLM_F_CREATE))
+				return rq_fail(q, -ENOENT,
+					       "Qdisc not found. To create "
+					       "specify NLM_F_CREATE flag");
+			return qdisc_create(q, ifp, kind, tb[TCA_OPTIONS]);
+		}
+	}
+	/* Change the qdisc in place. */
+	if (f & NLM_F_EXCL)
+		return rq_fail(q, -EEXIST, "Exclusivity flag on, cannot modify");
+	if (kind[0] && strcmp(kind, qkind_name(k, true)) != 0)
+		return rq_fail(q, -EINVAL,
+			       "Invalid qdisc name: must match existing qdisc");
+	if (!tb[TCA_OPTIONS])
+		return 0; /* qdisc_change: nothing to change */
+	if (k == QK_NETEM)
+		err = netem_parse(q, tb[TCA_OPTIONS], &p, true);
+	else
+		err = tbf_parse(q, tb[TCA_OPTIONS], &p);
+	if (err)
+		return err;
+	err = vif_shaper_set(ifp, VSHAPE_EGRESS, &p);
+	return err ? rq_fail(q, err, "vimage: shaper parameters refused") : 0;
+}
+
 /* ---- dispatch ------------------------------------------------------------------- */
 /* One request. A non-zero return is answered with NLMSG_ERROR by the
  * caller, except -EINTR: a dump, answered already and never acked (the
@@ -1562,6 +2131,9 @@ static int handle(struct rq *q, const struct nlmsghdr *nlh)
 		case RTM_GETRULE:
 			err = dump_rule(q, nlh);
 			break;
+		case RTM_GETQDISC:
+			err = dump_qdisc(q, nlh);
+			break;
 		default:
 			/* Nothing of that kind here (qdiscs, netconf, nsids,
 			 * nexthops, stats...): an empty dump, never silence. */
@@ -1589,6 +2161,11 @@ static int handle(struct rq *q, const struct nlmsghdr *nlh)
 	case RTM_NEWNEIGH:
 	case RTM_DELNEIGH:
 		return do_neigh(q, nlh, type == RTM_NEWNEIGH);
+	case RTM_NEWQDISC:
+		return do_newqdisc(q, nlh);
+	case RTM_DELQDISC:
+	case RTM_GETQDISC:
+		return do_getdel_qdisc(q, nlh, type == RTM_DELQDISC);
 	default:
 		return rq_fail(q, -EOPNOTSUPP, "Operation not supported");
 	}

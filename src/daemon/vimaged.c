@@ -268,6 +268,12 @@ static void client_process(struct daemon *d, struct client *c)
 		} else {
 			ops_dispatch(d, c, &m);
 		}
+		/* A descriptor belongs to the message it came with: one the
+		 * request did not take is not kept. */
+		if (c->passed_fd >= 0) {
+			close(c->passed_fd);
+			c->passed_fd = -1;
+		}
 		off += h.length;
 	}
 	if (off) {

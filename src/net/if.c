@@ -190,6 +190,7 @@ struct ifnet *vif_next(struct ifnet *ifp)
 const char *vif_name(const struct ifnet *ifp) { return ifp->name; }
 unsigned vif_index(const struct ifnet *ifp) { return ifp->index; }
 struct vimage *vif_vimage(const struct ifnet *ifp) { return ifp->vi; }
+struct vimage *vif_home(const struct ifnet *ifp) { return ifp->home; }
 enum vif_type vif_type(const struct ifnet *ifp) { return (enum vif_type)ifp->type; }
 uint32_t vif_flags(const struct ifnet *ifp) { return ifp->flags; }
 unsigned vif_mtu(const struct ifnet *ifp) { return ifp->mtu; }

@@ -1934,16 +1934,83 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 
 /* ---- /proc/net ---------------------------------------------------------------
  */
-/* "/proc/net/tcp", "/proc/self/net/tcp", "/proc/<pid>/net/tcp",
- * "/proc/thread-self/net/tcp" -> "tcp" (what the vimage must answer: the
- * host's files would show the host's network). */
-static const char *procnet_name(const char *path)
+/* The absolute, normalised form of path as open would resolve it from
+ * dirfd (no symlinks followed except the directory's own name), into buf;
+ * false when it cannot be worked out (then the path is not ours). */
+static bool abs_path(int dirfd, const char *path, char *buf, size_t size)
+{
+	char tmp[PATH_MAX * 2], *comp[PATH_MAX / 2], *save = NULL, *t;
+	size_t n = 0, off = 0;
+	int k;
+
+	if (path[0] == '/') {
+		k = snprintf(tmp, sizeof(tmp), "%s", path);
+	} else {
+		char base[PATH_MAX];
+
+		if (dirfd == AT_FDCWD) {
+			if (!getcwd(base, sizeof(base)))
+				return false;
+		} else {
+			char link[64];
+			ssize_t m;
+
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+			m = readlink(link, base, sizeof(base) - 1);
+			if (m <= 0)
+				return false;
+			base[m] = 0;
+		}
+		/* Only what lies under /proc can be ours. */
+		if (strncmp(base, "/proc", 5) || (base[5] && base[5] != '/'))
+			return false;
+		k = snprintf(tmp, sizeof(tmp), "%s/%s", base, path);
+	}
+	if (k <= 0 || (size_t)k >= sizeof(tmp))
+		return false;
+	for (t = strtok_r(tmp, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(t, "."))
+			continue;
+		if (!strcmp(t, "..")) {
+			if (n)
+				n--;
+			continue;
+		}
+		if (n == sizeof(comp) / sizeof(comp[0]))
+			return false;
+		comp[n++] = t;
+	}
+	buf[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		k = snprintf(buf + off, size - off, "/%s", comp[i]);
+		if (k <= 0 || (size_t)k >= size - off)
+			return false;
+		off += (size_t)k;
+	}
+	if (!n)
+		snprintf(buf, size, "/");
+	return true;
+}
+
+/* A file of the vimage's /proc/net (/proc/net, /proc/self/net,
+ * /proc/thread-self/net, /proc/PID/net): its name; PROCNET_OTHER for
+ * anything deeper (never the host's), NULL when the path is not under
+ * such a directory or is the directory itself. */
+static const char PROCNET_OTHER[] = "";
+
+static const char *procnet_name(int dirfd, const char *path, char *buf,
+				size_t size)
 {
 	const char *p;
 
-	if (!g.active || !path || strncmp(path, "/proc/", 6))
+	if (!g.active || !path)
 		return NULL;
-	p = path + 6;
+	/* Cheap refusals first: open is called a lot. */
+	if (path[0] == '/' && strncmp(path, "/proc/", 6))
+		return NULL;
+	if (!abs_path(dirfd, path, buf, size) || strncmp(buf, "/proc/", 6))
+		return NULL;
+	p = buf + 6;
 	if (!strncmp(p, "net/", 4))
 		p += 4;
 	else if (!strncmp(p, "self/net/", 9))
@@ -1959,7 +2026,7 @@ static const char *procnet_name(const char *path)
 	} else {
 		return NULL;
 	}
-	return *p && !strchr(p, '/') ? p : NULL;
+	return strchr(p, '/') ? PROCNET_OTHER : p;
 }
 
 /* The vimage's version of the file, as an anonymous file positioned at
@@ -1973,6 +2040,10 @@ static int procnet_open(const char *name, int flags)
 
 	if ((flags & O_ACCMODE) != O_RDONLY)
 		return set_errno(-EACCES);
+	if (name == PROCNET_OTHER)
+		return set_errno(-ENOENT);
+	if (flags & O_DIRECTORY)
+		return set_errno(-ENOTDIR);
 	req_begin(&b, CTL_T_PROCNET, NULL);
 	ctl_put_str(&b, CTL_A_KEY, name);
 	rc = rpc(&b, &r);
@@ -1995,6 +2066,17 @@ static int procnet_open(const char *name, int flags)
 		lseek(fd, 0, SEEK_SET);
 	}
 	rpc_done(&r);
+	if (fd >= 0) {
+		/* Read-only, as the real file: reopen the memfd so. */
+		char link[64];
+		int ro;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ro = g.r.open(link,
+			      O_RDONLY | (flags & O_CLOEXEC ? O_CLOEXEC : 0));
+		g.r.close(fd);
+		fd = ro;
+	}
 	if (fd >= 0 && fd < TABLE_MAX)
 		pfd_clear(fd);
 	return fd;
@@ -2003,7 +2085,9 @@ static int procnet_open(const char *name, int flags)
 static int open_common(int dirfd, const char *path, int flags, mode_t mode,
 		       bool at)
 {
-	const char *name = procnet_name(path);
+	char buf[PATH_MAX];
+	const char *name = procnet_name(at ? dirfd : AT_FDCWD, path, buf,
+					sizeof(buf));
 
 	if (name)
 		return procnet_open(name, flags);
@@ -2099,7 +2183,8 @@ EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 /* glibc's fopen opens with an internal call: the stream is made here. */
 static FILE *fopen_common(const char *path, const char *mode, bool is64)
 {
-	const char *name = procnet_name(path);
+	char buf[PATH_MAX];
+	const char *name = procnet_name(AT_FDCWD, path, buf, sizeof(buf));
 	int fd;
 	FILE *f;
 

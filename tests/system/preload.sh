@@ -795,7 +795,7 @@ want="rate=10000000 delay_ns=5000000 loss=5000000000000000 "
 	bad shape_set_through_cli "rc=$rc '$err' now '$(shape_now)'"
 for bad_args in "loss 150%:2:at most 100%" "rate fast:2:expected a rate" "delay 10:2:a time with a unit" \
 	"jitter:2:needs a value" "speed 1mbit:2:unknown shaper parameter 'speed'" \
-	"delay 3601s:1:out of range"; do
+	"delay 3601s:2:out of range"; do
 	IFS=: read -r a want_rc pat <<<"$bad_args"
 	# shellcheck disable=SC2086
 	run --shape a e0 $a

@@ -11,6 +11,8 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
+#include <linux/pkt_sched.h>
+#include <linux/gen_stats.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "daemon/procnet.h"
 #include "daemon/rtnl.h"
 #include "harness/test.h"
 #include "vimage/net.h"
@@ -1002,7 +1005,7 @@ TEST(rtnl_other_requests_always_answered)
 	struct cap c = {0};
 	const struct nlmsghdr *m[16];
 	static const uint16_t empty_dumps[] = {RTM_GETNETCONF, RTM_GETNSID,
-					       RTM_GETQDISC, RTM_GETNEXTHOP,
+					       RTM_GETTCLASS, RTM_GETNEXTHOP,
 					       RTM_GETSTATS};
 	struct rtgenmsg g = {.rtgen_family = AF_UNSPEC};
 	struct req r;
@@ -1030,7 +1033,7 @@ TEST(rtnl_other_requests_always_answered)
 	rq_hdr(&r, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, 32, &g, sizeof(g));
 	CHECK_EQ(dump(vi, rq_done(&r), r.len, &c, m, 16), 0);
 	/* a GET with no handler, a change with none, a type past RTM_MAX */
-	rq_hdr(&r, RTM_GETQDISC, NLM_F_REQUEST, 33, &g, sizeof(g));
+	rq_hdr(&r, RTM_GETTCLASS, NLM_F_REQUEST, 33, &g, sizeof(g));
 	CHECK_EQ(do_ack(vi, &r, &c), -EOPNOTSUPP);
 	rq_hdr(&r, RTM_NEWRULE, NLM_F_REQUEST | NLM_F_ACK, 34, &g, sizeof(g));
 	CHECK_EQ(do_ack(vi, &r, &c), -EOPNOTSUPP);
@@ -1218,6 +1221,547 @@ TEST(rtnl_ext_ack_message_and_cap_ack)
 		      NLMSGERR_ATTR_MSG);
 	REQUIRE(a);
 	CHECK(strlen(adata(a)) > 0);
+	cap_free(&c);
+	world_destroy(w);
+}
+
+/* ---- traffic control: tc(8) and the shaper ---------------------------------------- */
+/* Requests captured from Debian 12's tc (iproute2 6.1) with strace in a
+ * network namespace (device index 3 there, patched to the test's by
+ * tc_req). tc qdisc add dev e0 root netem delay 10ms 2ms loss 1%
+ * duplicate 0.5% reorder 5% limit 1000 rate 10mbit: */
+static const uint8_t tc_netem_full[108] = {
+	0x6c, 0, 0, 0, 0x24, 0, 0x05, 0x06, 0xe0, 0x7f, 0x05, 0x6b, 0, 0, 0, 0,
+	0, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+	0x0a, 0, 0x01, 0, 'n', 'e', 't', 'e', 'm', 0, 0, 0,
+	0x3c, 0, 0x02, 0,
+	0x5a, 0x62, 0x02, 0, 0xe8, 0x03, 0, 0, 0x29, 0x5c, 0x8f, 0x02,
+	0x01, 0, 0, 0, 0x14, 0xae, 0x47, 0x01, 0x12, 0x7a, 0, 0,
+	0x0c, 0, 0x03, 0, 0xcd, 0xcc, 0xcc, 0x0c, 0, 0, 0, 0,
+	0x14, 0, 0x06, 0, 0xd0, 0x12, 0x13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* tc qdisc add dev e0 root netem delay 10ms */
+static const uint8_t tc_netem_10ms[76] = {
+	0x4c, 0, 0, 0, 0x24, 0, 0x05, 0x06, 0xe0, 0x7f, 0x05, 0x6b, 0, 0, 0, 0,
+	0, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+	0x0a, 0, 0x01, 0, 'n', 'e', 't', 'e', 'm', 0, 0, 0,
+	0x1c, 0, 0x02, 0,
+	0x5a, 0x62, 0x02, 0, 0xe8, 0x03, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* tc qdisc change dev e0 root netem delay 20ms (flags: no CREATE) */
+static const uint8_t tc_netem_change_20ms[76] = {
+	0x4c, 0, 0, 0, 0x24, 0, 0x05, 0, 0xe0, 0x7f, 0x05, 0x6b, 0, 0, 0, 0,
+	0, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+	0x0a, 0, 0x01, 0, 'n', 'e', 't', 'e', 'm', 0, 0, 0,
+	0x1c, 0, 0x02, 0,
+	0xb4, 0xc4, 0x04, 0, 0xe8, 0x03, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* tc qdisc replace dev e0 root netem delay 20ms (CREATE|REPLACE) */
+static const uint8_t tc_netem_replace_20ms[76] = {
+	0x4c, 0, 0, 0, 0x24, 0, 0x05, 0x05, 0xe0, 0x7f, 0x05, 0x6b, 0, 0, 0, 0,
+	0, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+	0x0a, 0, 0x01, 0, 'n', 'e', 't', 'e', 'm', 0, 0, 0,
+	0x1c, 0, 0x02, 0,
+	0xb4, 0xc4, 0x04, 0, 0xe8, 0x03, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* tc qdisc del dev e0 root */
+static const uint8_t tc_del_root[36] = {
+	0x24, 0, 0, 0, 0x25, 0, 0x05, 0, 0xe0, 0x7f, 0x05, 0x6b, 0, 0, 0, 0,
+	0, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+};
+/* tc qdisc show dev e0 (tc filters by device itself) */
+static const uint8_t tc_show[36] = {
+	0x24, 0, 0, 0, 0x26, 0, 0x01, 0x03, 0xe0, 0x7f, 0x05, 0x6b, 0, 0, 0, 0,
+	0, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* tc qdisc add dev e0 root netem delay 10ms 2ms 25% (a correlation) */
+static const uint8_t tc_netem_corr[92] = {
+	0x5c, 0, 0, 0, 0x24, 0, 0x05, 0x06, 0xe0, 0x7f, 0x05, 0x6b, 0, 0, 0, 0,
+	0, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+	0x0a, 0, 0x01, 0, 'n', 'e', 't', 'e', 'm', 0, 0, 0,
+	0x2c, 0, 0x02, 0,
+	0x5a, 0x62, 0x02, 0, 0xe8, 0x03, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x7a, 0, 0,
+	0x10, 0, 0x01, 0, 0, 0, 0, 0x40, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* tc qdisc add dev e0 root netem loss state 1% 10% */
+static const uint8_t tc_netem_loss_state[104] = {
+	0x68, 0, 0, 0, 0x24, 0, 0x05, 0x06, 0xe0, 0x7f, 0x05, 0x6b, 0, 0, 0, 0,
+	0, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+	0x0a, 0, 0x01, 0, 'n', 'e', 't', 'e', 'm', 0, 0, 0,
+	0x38, 0, 0x02, 0,
+	0, 0, 0, 0, 0xe8, 0x03, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0x1c, 0, 0x05, 0x80, 0x18, 0, 0x01, 0, 0x29, 0x5c, 0x8f, 0x02,
+	0x9a, 0x99, 0x99, 0x19, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+};
+/* tc qdisc add dev e0 ingress */
+static const uint8_t tc_ingress[48] = {
+	0x30, 0, 0, 0, 0x24, 0, 0x05, 0x06, 0xe0, 0x7f, 0x05, 0x6b, 0, 0, 0, 0,
+	0, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0xff, 0xff, 0xf1, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+	0x0c, 0, 0x01, 0, 'i', 'n', 'g', 'r', 'e', 's', 's', 0,
+};
+/* tc qdisc add dev e0 root handle 1: netem delay 1ms */
+static const uint8_t tc_netem_handle1[76] = {
+	0x4c, 0, 0, 0, 0x24, 0, 0x05, 0x06, 0xe0, 0x7f, 0x05, 0x6b, 0, 0, 0, 0,
+	0, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0x01, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+	0x0a, 0, 0x01, 0, 'n', 'e', 't', 'e', 'm', 0, 0, 0,
+	0x1c, 0, 0x02, 0,
+	0x09, 0x3d, 0, 0, 0xe8, 0x03, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* tc qdisc add dev e0 root tbf rate 10mbit burst 32kbit latency 400ms:
+ * TCA_TBF_PARMS and TCA_TBF_BURST as captured; the 1024-byte
+ * TCA_TBF_RTAB that follows them is rebuilt zeroed (nobody reads it). */
+static const uint8_t tc_tbf_parms[36] = {
+	0x03, 0x01, 0, 0, 0xff, 0xff, 0, 0, 0xd0, 0x12, 0x13, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0x20, 0xb1, 0x07, 0, 0xf3, 0xc7, 0, 0, 0, 0, 0, 0,
+};
+
+struct bigreq {
+	uint8_t b[1200] __attribute__((aligned(4)));
+	size_t len;
+};
+
+static void big_attr(struct bigreq *r, uint16_t type, const void *d, size_t n)
+{
+	struct nlattr a = {.nla_len = (uint16_t)(NLA_HDRLEN + n), .nla_type = type};
+
+	memcpy(r->b + r->len, &a, sizeof(a));
+	if (d)
+		memcpy(r->b + r->len + NLA_HDRLEN, d, n);
+	else
+		memset(r->b + r->len + NLA_HDRLEN, 0, n);
+	r->len += NLA_ALIGN(NLA_HDRLEN + n);
+}
+
+/* tbf as tc sends it (1124 bytes), flags as given. */
+static void *tc_tbf(struct bigreq *r, unsigned ifindex, uint16_t flags)
+{
+	struct nlmsghdr h = {.nlmsg_type = RTM_NEWQDISC, .nlmsg_flags = flags,
+			     .nlmsg_seq = SEQ};
+	struct tcmsg t = {.tcm_ifindex = (int)ifindex, .tcm_parent = TC_H_ROOT};
+	uint32_t burst = 4096;
+	size_t opt;
+
+	memset(r, 0, sizeof(*r));
+	memcpy(r->b + NLMSG_HDRLEN, &t, sizeof(t));
+	r->len = NLMSG_HDRLEN + sizeof(t);
+	big_attr(r, TCA_KIND, "tbf", 4);
+	opt = r->len;
+	big_attr(r, TCA_OPTIONS, NULL, 0);
+	big_attr(r, TCA_TBF_PARMS, tc_tbf_parms, sizeof(tc_tbf_parms));
+	big_attr(r, TCA_TBF_BURST, &burst, 4);
+	big_attr(r, TCA_TBF_RTAB, NULL, 1024);
+	((struct nlattr *)(r->b + opt))->nla_len = (uint16_t)(r->len - opt);
+	h.nlmsg_len = (uint32_t)r->len;
+	memcpy(r->b, &h, sizeof(h));
+	REQUIRE_EQ(r->len, 1124);
+	return r->b;
+}
+
+/* A captured request with the device index patched in. */
+static const void *tc_req(uint8_t *buf, const uint8_t *req, size_t len,
+			  unsigned ifindex)
+{
+	int32_t idx = (int32_t)ifindex;
+
+	memcpy(buf, req, len);
+	memcpy(buf + NLMSG_HDRLEN + 4, &idx, 4);
+	return buf;
+}
+
+/* Send one captured tc request; the errno of its ack. */
+static int tc_do(struct vimage *vi, struct cap *c, const uint8_t *req,
+		 size_t len, unsigned ifindex)
+{
+	uint8_t buf[256] __attribute__((aligned(4)));
+	const void *m = tc_req(buf, req, len, ifindex);
+
+	REQUIRE(len <= sizeof(buf));
+	CHECK_EQ(talk(vi, m, len, c), 0);
+	return answer_errno(c, m);
+}
+
+/* The same with NETLINK_EXT_ACK; the errno, and the message in msg. */
+static int tc_do_ext(struct vimage *vi, struct cap *c, const uint8_t *req,
+		     size_t len, unsigned ifindex, char *msg, size_t msglen)
+{
+	uint8_t buf[256] __attribute__((aligned(4)));
+	const void *m = tc_req(buf, req, len, ifindex);
+	struct rtnl_out out = {cap_emit, c};
+	const struct nlmsghdr *r[4];
+	const struct nlmsgerr *e;
+	const struct nlattr *a;
+	size_t off;
+
+	cap_free(c);
+	CHECK_EQ(rtnl_request_opts(vi, PORTID, m, len, RTNL_F_EXT_ACK, &out), 0);
+	REQUIRE_EQ(cap_msgs(c, r, 4), 1);
+	REQUIRE_EQ(r[0]->nlmsg_type, NLMSG_ERROR);
+	e = NLMSG_DATA(r[0]);
+	msg[0] = 0;
+	off = NLMSG_HDRLEN + sizeof(*e) - sizeof(e->msg) + NLMSG_ALIGN(len);
+	if (e->error && (r[0]->nlmsg_flags & NLM_F_ACK_TLVS)) {
+		a = find_attr((const uint8_t *)r[0] + off, r[0]->nlmsg_len - off,
+			      NLMSGERR_ATTR_MSG);
+		if (a)
+			snprintf(msg, msglen, "%s", (const char *)adata(a));
+	}
+	return e->error;
+}
+
+/* The qdisc messages of a dump (tc qdisc show). */
+static int tc_dump(struct vimage *vi, struct cap *c, const struct nlmsghdr **m,
+		   int max)
+{
+	int n = dump(vi, tc_show, sizeof(tc_show), c, m, max);
+
+	for (int i = 0; i < n; i++)
+		CHECK_EQ(m[i]->nlmsg_type, RTM_NEWQDISC);
+	return n;
+}
+
+/* The message of the qdisc of ifindex in a dump, or NULL. */
+static const struct nlmsghdr *tc_find(const struct nlmsghdr **m, int n,
+				      unsigned ifindex)
+{
+	for (int i = 0; i < n; i++) {
+		const struct tcmsg *t = NLMSG_DATA(m[i]);
+
+		if (t->tcm_ifindex == (int)ifindex)
+			return m[i];
+	}
+	return NULL;
+}
+
+static const char *tc_kind(const struct nlmsghdr *h)
+{
+	const struct nlattr *a = msg_attr(h, sizeof(struct tcmsg), TCA_KIND);
+
+	REQUIRE(a);
+	return adata(a);
+}
+
+TEST(rtnl_tc_psched_renders_as_linux)
+{
+	struct vimage *vi;
+	struct world *w = mkworld(&vi);
+	char *out;
+	size_t len;
+
+	REQUIRE(procnet_render(vi, "psched", NULL, NULL, &out, &len) == 0);
+	CHECK_STR(out, "000003e8 00000040 000f4240 3b9aca00\n");
+	CHECK_EQ(len, 36);
+	free(out);
+	CHECK(procnet_path("/proc/net/psched", NULL));
+	world_destroy(w);
+}
+
+TEST(rtnl_tc_noqueue_dump_and_del_without_qdisc)
+{
+	struct vimage *vi;
+	struct world *w = mkworld(&vi);
+	struct cap c = {0};
+	const struct nlmsghdr *m[16], *h;
+	struct ifnet *e1, *e0 = mk_ve(vi, "e0", "e1", &e1);
+	const struct tcmsg *t;
+	char msg[128];
+	int n;
+
+	REQUIRE(vif_set_up(e0, true) == 0);
+	/* lo0 and e0 are up: noqueue; e1 is down: the noop qdisc, hidden */
+	n = tc_dump(vi, &c, m, 16);
+	CHECK_EQ(n, 2);
+	h = tc_find(m, n, vif_index(e0));
+	REQUIRE(h);
+	CHECK(tc_find(m, n, vif_index(e1)) == NULL);
+	t = NLMSG_DATA(h);
+	CHECK_EQ(t->tcm_handle, 0);
+	CHECK_EQ(t->tcm_parent, TC_H_ROOT);
+	CHECK_EQ(t->tcm_info, 2);
+	CHECK_STR(tc_kind(h), "noqueue");
+	CHECK(msg_attr(h, sizeof(*t), TCA_OPTIONS) == NULL);
+	CHECK(msg_attr(h, sizeof(*t), TCA_STATS2) != NULL);
+	CHECK(msg_attr(h, sizeof(*t), TCA_STATS) != NULL);
+	CHECK_EQ(*(const uint8_t *)adata(msg_attr(h, sizeof(*t), TCA_HW_OFFLOAD)), 0);
+	/* del with none: Linux's answer for a noqueue device */
+	CHECK_EQ(tc_do_ext(vi, &c, tc_del_root, sizeof(tc_del_root),
+			   vif_index(e0), msg, sizeof(msg)), -ENOENT);
+	CHECK_STR(msg, "Cannot delete qdisc with handle of zero");
+	/* change with none: -ENOENT, create needs NLM_F_CREATE */
+	CHECK_EQ(tc_do(vi, &c, tc_netem_change_20ms, sizeof(tc_netem_change_20ms),
+		       vif_index(e0)), -ENOENT);
+	/* an unknown device */
+	CHECK_EQ(tc_do(vi, &c, tc_netem_10ms, sizeof(tc_netem_10ms), 99), -ENODEV);
+	cap_free(&c);
+	world_destroy(w);
+}
+
+TEST(rtnl_tc_netem_add_maps_every_field_and_dumps_it_back)
+{
+	struct vimage *vi;
+	struct world *w = mkworld(&vi);
+	struct cap c = {0};
+	const struct nlmsghdr *m[16], *h;
+	struct ifnet *e0 = mk_ve(vi, "e0", "e1", NULL);
+	struct vshaper_params p;
+	const struct tcmsg *t;
+	const struct nlattr *opt, *a;
+	struct tc_netem_reorder ro;
+	struct tc_netem_rate rate;
+	int64_t lat;
+	int n;
+
+	REQUIRE(vif_set_up(e0, true) == 0);
+	CHECK_EQ(tc_do(vi, &c, tc_netem_full, sizeof(tc_netem_full),
+		       vif_index(e0)), 0);
+	REQUIRE_EQ(vif_shaper_get(e0, VSHAPE_EGRESS, &p), 0);
+	CHECK_EQ(p.bandwidth, 10000000ull);          /* 1250000 B/s */
+	CHECK_EQ(p.delay_ns, 10000000ull);           /* 156250 ticks of 64 ns */
+	CHECK_EQ(p.jitter_ns, 2000000ull);           /* 31250 ticks */
+	CHECK_EQ(p.loss, 10000000000000000ull);      /* 1%: 42949673 / 2^32-1 */
+	CHECK_EQ(p.duplicate, 5000000000000000ull);  /* 0.5% */
+	CHECK_EQ(p.reorder, 50000000000000000ull);   /* 5%, gap 1 */
+	CHECK_EQ(p.queue_pkts, 1000);
+	CHECK_EQ(p.queue_bytes, 0);
+	CHECK_EQ(p.ber, 0);
+
+	n = tc_dump(vi, &c, m, 16);
+	h = tc_find(m, n, vif_index(e0));
+	REQUIRE(h);
+	t = NLMSG_DATA(h);
+	CHECK_EQ(t->tcm_handle, 0x80010000u);
+	CHECK_EQ(t->tcm_parent, TC_H_ROOT);
+	CHECK_STR(tc_kind(h), "netem");
+	opt = msg_attr(h, sizeof(*t), TCA_OPTIONS);
+	REQUIRE(opt);
+	/* the qopt comes back byte for byte as tc sent it */
+	REQUIRE(opt->nla_len >= NLA_HDRLEN + 24);
+	CHECK_MEM(adata(opt), tc_netem_full + 52, 24);
+	a = find_attr((const uint8_t *)adata(opt) + 24, opt->nla_len - NLA_HDRLEN - 24,
+		      TCA_NETEM_REORDER);
+	REQUIRE(a);
+	memcpy(&ro, adata(a), sizeof(ro));
+	CHECK_EQ(ro.probability, 0x0ccccccdu);
+	CHECK_EQ(ro.correlation, 0);
+	a = find_attr((const uint8_t *)adata(opt) + 24, opt->nla_len - NLA_HDRLEN - 24,
+		      TCA_NETEM_RATE);
+	REQUIRE(a);
+	memcpy(&rate, adata(a), sizeof(rate));
+	CHECK_EQ(rate.rate, 1250000u);
+	a = find_attr((const uint8_t *)adata(opt) + 24, opt->nla_len - NLA_HDRLEN - 24,
+		      TCA_NETEM_LATENCY64);
+	REQUIRE(a);
+	memcpy(&lat, adata(a), 8);
+	CHECK_EQ(lat, 10000000);
+	CHECK(find_attr((const uint8_t *)adata(opt) + 24,
+			opt->nla_len - NLA_HDRLEN - 24, TCA_NETEM_LOSS) == NULL);
+
+	/* a second add: Linux's EEXIST */
+	CHECK_EQ(tc_do(vi, &c, tc_netem_10ms, sizeof(tc_netem_10ms), vif_index(e0)),
+		 -EEXIST);
+	/* change: netem fields from the request, the rate kept (netem_change
+	 * leaves it when TCA_NETEM_RATE is absent) */
+	CHECK_EQ(tc_do(vi, &c, tc_netem_change_20ms, sizeof(tc_netem_change_20ms),
+		       vif_index(e0)), 0);
+	REQUIRE_EQ(vif_shaper_get(e0, VSHAPE_EGRESS, &p), 0);
+	CHECK_EQ(p.delay_ns, 20000000ull);
+	CHECK_EQ(p.jitter_ns, 0);
+	CHECK_EQ(p.loss, 0);
+	CHECK_EQ(p.duplicate, 0);
+	CHECK_EQ(p.reorder, 0);
+	CHECK_EQ(p.bandwidth, 10000000ull);
+	/* replace of the same kind is a change too */
+	CHECK_EQ(tc_do(vi, &c, tc_netem_replace_20ms, sizeof(tc_netem_replace_20ms),
+		       vif_index(e0)), 0);
+	REQUIRE_EQ(vif_shaper_get(e0, VSHAPE_EGRESS, &p), 0);
+	CHECK_EQ(p.delay_ns, 20000000ull);
+	/* the link says so too */
+	{
+		struct ifinfomsg ifi = {.ifi_index = (int)vif_index(e0)};
+		struct req r;
+		const struct nlmsghdr *lm[4];
+
+		rq_hdr(&r, RTM_GETLINK, NLM_F_REQUEST, SEQ, &ifi, sizeof(ifi));
+		CHECK_EQ(talk(vi, rq_done(&r), r.len, &c), 0);
+		REQUIRE_EQ(cap_msgs(&c, lm, 4), 1);
+		a = msg_attr(lm[0], sizeof(ifi), IFLA_QDISC);
+		REQUIRE(a);
+		CHECK_STR(adata(a), "netem");
+	}
+	/* del, then del again */
+	CHECK_EQ(tc_do(vi, &c, tc_del_root, sizeof(tc_del_root), vif_index(e0)), 0);
+	CHECK_EQ(vif_shaper_get(e0, VSHAPE_EGRESS, &p), -ENOENT);
+	CHECK_EQ(tc_do(vi, &c, tc_del_root, sizeof(tc_del_root), vif_index(e0)),
+		 -ENOENT);
+	n = tc_dump(vi, &c, m, 16);
+	h = tc_find(m, n, vif_index(e0));
+	REQUIRE(h);
+	CHECK_STR(tc_kind(h), "noqueue");
+	cap_free(&c);
+	world_destroy(w);
+}
+
+TEST(rtnl_tc_netem_dump_of_shaper_set_elsewhere_and_stats)
+{
+	struct vimage *vi;
+	struct world *w = mkworld(&vi);
+	struct cap c = {0};
+	const struct nlmsghdr *m[16], *h;
+	struct ifnet *e0 = mk_ve(vi, "e0", "e1", NULL);
+	struct vshaper_params p = {.delay_ns = 5000000, .loss = VSHAPE_PROB_ONE / 100,
+				   .duplicate = VSHAPE_PROB_ONE,
+				   .bandwidth = 80000000000ull};
+	struct tc_netem_qopt qo;
+	const struct nlattr *opt, *a, *st2;
+	struct gnet_stats_basic sb;
+	uint64_t r64;
+	int n;
+
+	/* a shaper set through vimage(8), on a down device: still shown */
+	REQUIRE(vif_shaper_set(e0, VSHAPE_EGRESS, &p) == 0);
+	n = tc_dump(vi, &c, m, 16);
+	h = tc_find(m, n, vif_index(e0));
+	REQUIRE(h);
+	CHECK_STR(tc_kind(h), "netem");
+	opt = msg_attr(h, sizeof(struct tcmsg), TCA_OPTIONS);
+	REQUIRE(opt);
+	memcpy(&qo, adata(opt), sizeof(qo));
+	CHECK_EQ(qo.latency, 78125u);
+	CHECK_EQ(qo.loss, 42949673u);
+	CHECK_EQ(qo.duplicate, 0xffffffffu);
+	CHECK_EQ(qo.gap, 0);
+	CHECK_EQ(qo.limit, 0);
+	/* 10 GB/s does not fit in 32 bits: RATE64 and rate ~0 */
+	a = find_attr((const uint8_t *)adata(opt) + 24, opt->nla_len - NLA_HDRLEN - 24,
+		      TCA_NETEM_RATE64);
+	REQUIRE(a);
+	memcpy(&r64, adata(a), 8);
+	CHECK_EQ(r64, 10000000000ull);
+	st2 = msg_attr(h, sizeof(struct tcmsg), TCA_STATS2);
+	REQUIRE(st2);
+	a = find_attr(adata(st2), st2->nla_len - NLA_HDRLEN, TCA_STATS_BASIC);
+	REQUIRE(a);
+	memcpy(&sb, adata(a), sizeof(sb));
+	CHECK_EQ(sb.packets, 0);
+	REQUIRE(find_attr(adata(st2), st2->nla_len - NLA_HDRLEN, TCA_STATS_QUEUE));
+	cap_free(&c);
+	world_destroy(w);
+}
+
+TEST(rtnl_tc_tbf_maps_to_rate_and_byte_limit)
+{
+	struct vimage *vi;
+	struct world *w = mkworld(&vi);
+	struct cap c = {0};
+	const struct nlmsghdr *m[16], *h;
+	struct ifnet *e0 = mk_ve(vi, "e0", "e1", NULL);
+	struct vshaper_params p;
+	struct bigreq br;
+	struct tc_tbf_qopt qo;
+	const struct nlattr *opt, *a;
+	void *req;
+	int n;
+
+	REQUIRE(vif_set_up(e0, true) == 0);
+	req = tc_tbf(&br, vif_index(e0),
+		     NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE);
+	CHECK_EQ(talk(vi, req, br.len, &c), 0);
+	CHECK_EQ(answer_errno(&c, req), 0);
+	REQUIRE_EQ(vif_shaper_get(e0, VSHAPE_EGRESS, &p), 0);
+	CHECK_EQ(p.bandwidth, 10000000ull);
+	CHECK_EQ(p.queue_bytes, 504096ull); /* 1250000 B/s x 0.4 s + 4096 */
+	CHECK_EQ(p.queue_pkts, 0);
+	CHECK_EQ(p.delay_ns, 0);
+	n = tc_dump(vi, &c, m, 16);
+	h = tc_find(m, n, vif_index(e0));
+	REQUIRE(h);
+	CHECK_STR(tc_kind(h), "tbf");
+	opt = msg_attr(h, sizeof(struct tcmsg), TCA_OPTIONS);
+	REQUIRE(opt);
+	a = find_attr(adata(opt), opt->nla_len - NLA_HDRLEN, TCA_TBF_PARMS);
+	REQUIRE(a);
+	memcpy(&qo, adata(a), sizeof(qo));
+	CHECK_EQ(qo.rate.rate, 1250000u);
+	CHECK_EQ(qo.rate.linklayer, TC_LINKLAYER_ETHERNET);
+	CHECK_EQ(qo.limit, 504096u);
+	CHECK_EQ(qo.peakrate.rate, 0);
+	/* the burst shown: one 1514-byte frame at 10 Mbit/s, 1211.2 us,
+	 * rounded up to 1212 us, in 64 ns ticks rounded up */
+	CHECK_EQ(qo.buffer, 18938u);
+	/* netem change on a tbf: the name must match */
+	CHECK_EQ(tc_do(vi, &c, tc_netem_change_20ms, sizeof(tc_netem_change_20ms),
+		       vif_index(e0)), -EINVAL);
+	/* replace with netem: a new qdisc of the other kind */
+	CHECK_EQ(tc_do(vi, &c, tc_netem_replace_20ms, sizeof(tc_netem_replace_20ms),
+		       vif_index(e0)), 0);
+	REQUIRE_EQ(vif_shaper_get(e0, VSHAPE_EGRESS, &p), 0);
+	CHECK_EQ(p.delay_ns, 20000000ull);
+	CHECK_EQ(p.bandwidth, 0);
+	CHECK_EQ(p.queue_bytes, 0);
+	CHECK_EQ(p.queue_pkts, 1000);
+	cap_free(&c);
+	world_destroy(w);
+}
+
+TEST(rtnl_tc_unsupported_netem_and_qdisc_variants_refused_with_message)
+{
+	struct vimage *vi;
+	struct world *w = mkworld(&vi);
+	struct cap c = {0};
+	struct ifnet *e0 = mk_ve(vi, "e0", "e1", NULL);
+	struct vshaper_params p;
+	uint8_t dist[96] __attribute__((aligned(4)));
+	char msg[160];
+	int16_t table[4] = {-4096, 0, 0, 4096};
+
+	CHECK_EQ(tc_do_ext(vi, &c, tc_netem_corr, sizeof(tc_netem_corr),
+			   vif_index(e0), msg, sizeof(msg)), -EOPNOTSUPP);
+	CHECK(strstr(msg, "correlation") != NULL);
+	CHECK_EQ(tc_do_ext(vi, &c, tc_netem_loss_state, sizeof(tc_netem_loss_state),
+			   vif_index(e0), msg, sizeof(msg)), -EOPNOTSUPP);
+	CHECK(strstr(msg, "Gilbert-Elliott") != NULL);
+	CHECK_EQ(tc_do_ext(vi, &c, tc_ingress, sizeof(tc_ingress), vif_index(e0),
+			   msg, sizeof(msg)), -EOPNOTSUPP);
+	CHECK(strstr(msg, "ingress") != NULL);
+	CHECK_EQ(tc_do_ext(vi, &c, tc_netem_handle1, sizeof(tc_netem_handle1),
+			   vif_index(e0), msg, sizeof(msg)), -EOPNOTSUPP);
+	CHECK(strstr(msg, "handle") != NULL);
+	/* delay 10ms 2ms distribution ...: the full request carries a 4096-
+	 * entry table; a short one is refused the same way */
+	memcpy(dist, tc_netem_full, 52);
+	{
+		struct nlattr a = {.nla_len = NLA_HDRLEN + 24 + NLA_HDRLEN + 8,
+				   .nla_type = TCA_OPTIONS};
+		struct nlattr d = {.nla_len = NLA_HDRLEN + 8,
+				   .nla_type = TCA_NETEM_DELAY_DIST};
+		uint32_t len = 48 + a.nla_len;
+
+		memcpy(dist + 48, &a, 4);
+		memcpy(dist + 52, tc_netem_full + 52, 24);
+		memcpy(dist + 76, &d, 4);
+		memcpy(dist + 80, table, 8);
+		memcpy(dist, &len, 4);
+		CHECK_EQ(tc_do_ext(vi, &c, dist, len, vif_index(e0), msg,
+				   sizeof(msg)), -EOPNOTSUPP);
+		CHECK(strstr(msg, "uniform") != NULL);
+	}
+	/* nothing was set by any of them */
+	CHECK_EQ(vif_shaper_get(e0, VSHAPE_EGRESS, &p), -ENOENT);
+	/* a short TCA_OPTIONS */
+	{
+		uint8_t b[76] __attribute__((aligned(4)));
+
+		memcpy(b, tc_netem_10ms, 76);
+		b[48] = 4 + 20; /* qopt cut to 20 bytes */
+		b[0] = 72;
+		CHECK_EQ(tc_do(vi, &c, b, 72, vif_index(e0)), -EINVAL);
+	}
 	cap_free(&c);
 	world_destroy(w);
 }
