@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * libFuzzer harness for the rtnetlink emulation (src/daemon/rtnl.c): what a
- * program inside a vimage sends on a NETLINK_ROUTE socket, parsed by the
- * daemon. The input is split into datagrams at 0xff 0xfe markers; each goes
+ * libFuzzer harness for the netlink emulations (src/daemon/rtnl.c for
+ * NETLINK_ROUTE, src/daemon/sockdiag.c for NETLINK_SOCK_DIAG, chosen by bit
+ * 2 of each datagram's first byte): what a program inside a vimage sends,
+ * parsed by the daemon. The input is split into datagrams at 0xff 0xfe markers; each goes
  * to rtnl_request on a vimage that starts with a ve pair, addresses and
  * routes (so that requests find things to change and delete). Every reply
  * datagram must be a well-formed run of nlmsghdrs addressed to the port
@@ -18,6 +19,7 @@
 #include <vimage/vimage.h>
 
 #include "daemon/rtnl.h"
+#include "daemon/sockdiag.h"
 
 #define PORT 0x80001234u
 
@@ -82,10 +84,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			require(dg != NULL);
 			memcpy(dg, data + start, n);
-			rtnl_request_opts(a, PORT, dg, n,
-					  size ? data[start < size ? start : 0] & 3
-					       : 0,
-					  &out);
+			uint8_t sel = n ? data[start] : 0;
+
+			if (sel & 4)
+				sockdiag_request(a, PORT, dg, n, NULL, NULL,
+						 &out);
+			else
+				rtnl_request_opts(a, PORT, dg, n, sel & 3,
+						  &out);
 			free(dg);
 		}
 		world_run(w);
