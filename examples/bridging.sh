@@ -64,17 +64,19 @@ else
 	RUN=(env XDG_RUNTIME_DIR="$T/xdg")
 	V=$BUILD/vimage
 fi
-v() { "${RUN[@]}" timeout 20 "$V" "$@"; }
+v() { "${RUN[@]}" timeout 20 "$V" --no-autostart "$@"; }
+dpid=
 cleanup() {
 	set +e
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	# Until it says "not running" (3): a daemon still starting when we
-	# were interrupted must not outlive us.
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		v --no-autostart --shutdown >/dev/null 2>&1
-		[ $? = 3 ] && break
-		sleep 0.2
-	done
+	v --shutdown >/dev/null 2>&1
+	# The daemon is our child (started below, not on demand): it is gone
+	# before its directory is.
+	if [ -n "$dpid" ]; then
+		for _ in $(seq 50); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$dpid" 2>/dev/null
+		wait "$dpid" 2>/dev/null
+	fi
 	if [ $virtual = 0 ]; then
 		ip netns del "$NS" 2>/dev/null
 		ip link del "$TAP" 2>/dev/null
@@ -93,6 +95,11 @@ echo "I am h1" >"$T/www1/whoami"
 echo "I am h2" >"$T/www2/whoami"
 [ $virtual = 0 ] && chown -R "$USER_" "$T/www1" "$T/www2"
 
+# Our own daemon, in the foreground as our child, so that nothing outlives
+# the script even when it is interrupted.
+"${RUN[@]}" "$(dirname "$V")/vimaged" --foreground --log-level warn 2>"$T/vimaged.err" &
+dpid=$!
+for _ in $(seq 100); do [ -S "$T/xdg/vimage/ctl" ] && break; sleep 0.05; done
 set -e
 v -c h1
 v -c h2

@@ -28,14 +28,16 @@ T=$(mktemp -d /tmp/vimage-demo.XXXXXX) || exit 1
 chmod 700 "$T"
 export VIMAGE_SOCKET=$T/ctl
 pids=()
+dpid=
 cleanup() {
 	set +e
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		"$V" --no-autostart --shutdown >/dev/null 2>&1
-		[ $? = 3 ] && break
-		sleep 0.2
-	done
+	"$V" --no-autostart --shutdown >/dev/null 2>&1
+	if [ -n "$dpid" ]; then
+		for _ in $(seq 50); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$dpid" 2>/dev/null
+		wait "$dpid" 2>/dev/null
+	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -56,7 +58,12 @@ port_ready() { # NAME ADDR PORT: bounded wait for a listener
 	return 1
 }
 
-step "vimaged starts on demand (private socket $VIMAGE_SOCKET, uid $(id -u))"
+step "vimaged starts (private socket $VIMAGE_SOCKET, uid $(id -u))"
+# Started here as our child rather than on demand, so that an interrupted
+# demo leaves nothing running.
+"$BUILD/vimaged" --foreground --socket "$VIMAGE_SOCKET" --log-level warn 2>"$T/vimaged.err" &
+dpid=$!
+for _ in $(seq 100); do [ -S "$VIMAGE_SOCKET" ] && break; sleep 0.05; done
 t0=$(date +%s.%N)
 for n in h1 h2 r srv; do must "$V" -c "$n"; done
 must "$V" --ve h1:eth0 r:p1

@@ -1838,6 +1838,9 @@ int main(int argc, char **argv)
 			return usage_err("more than one verb ('%s')", s);
 		verb = v;
 	}
+	/* Gathered in place: options before them shifted the arguments, so
+	 * the list must be closed again for exec. */
+	args[n] = NULL;
 	if (resolve_path(&o))
 		return usage_err("socket path too long");
 	ctl_buf_init(&b, CTL_REQ_MAX);

@@ -259,6 +259,10 @@ vin 10 a "$P/hello"
 	bad run_dynamic_program_inside "rc=$rc out='$out' err='$err'"
 vin 10 a sh -c 'exit 7'
 [ "$rc" = 7 ] && ok exit_status_of_program_passed_on || bad exit_status_of_program_passed_on "rc=$rc err='$err'"
+# Global options before NAME must not disturb the command's arguments.
+vin 10 --no-autostart a sh -c 'echo "$#:$*"' x one two
+[ "$rc" = 0 ] && [ "$out" = "2:one two" ] && ok global_option_before_name_keeps_command_args ||
+	bad global_option_before_name_keeps_command_args "rc=$rc out='$out'"
 
 # ---- 1. netcat ----------------------------------------------------------------
 SUM1M=$(sha "$T/work/1m")
