@@ -50,6 +50,12 @@
 #define CTL_ERRMSG_MAX	 256  /* room for a parse error message */
 #define CTL_DATA_MAX	 65000 /* longest CTL_A_DATA value */
 
+/* CTL_T_IOCTL on a socket: is there a route to the IPv4 address in DATA
+ * (network byte order)? 0, -ENETUNREACH, or the error the route gives. The
+ * shim asks before a datagram's first send to a destination, so that an
+ * unroutable sendto fails at once as on Linux. */
+#define CTL_IOC_ROUTE 0x89E1
+
 /* CTL_T_BRIDGE operations (CTL_A_ARG). */
 enum { CTL_BR_CREATE = 0, CTL_BR_ADDIF = 1, CTL_BR_DELIF = 2, CTL_BR_DESTROY = 3 };
 

@@ -1308,6 +1308,27 @@ int ss_op(struct daemon *d, struct client *c, const struct ctl_msg *m,
 		int v = 0;
 
 		ctl_attr_find(m->attrs, m->attrs_len, CTL_A_REQ, &a);
+		if (ctl_attr_u32(&a) == CTL_IOC_ROUTE) {
+			struct vroute rt;
+			uint32_t be;
+
+			ctl_attr_find(m->attrs, m->attrs_len, CTL_A_DATA, &a);
+			if (a.len != sizeof(be))
+				return -EINVAL;
+			memcpy(&be, a.val, sizeof(be));
+			{
+				struct vaddr dst = vaddr_v4(ntohl(be));
+
+				rc = vroute_get(ss->vi, &dst, &rt);
+			}
+			if (!rc && rt.type == VRT_UNREACHABLE)
+				rc = -EHOSTUNREACH;
+			else if (!rc && rt.type == VRT_PROHIBIT)
+				rc = -EACCES;
+			else if (!rc && rt.type == VRT_BLACKHOLE)
+				rc = -EINVAL;
+			return rc;
+		}
 		rc = vsock_ioctl(ss->so, ctl_attr_u32(&a), &v);
 		if (!rc)
 			ctl_put(rep, CTL_A_DATA, &v, sizeof(v));

@@ -118,6 +118,8 @@ struct pfd {
 	uint32_t portid;
 	uint64_t id;
 	struct errrec *errq; /* IP_RECVERR records read ahead of their time */
+	uint32_t routed[4];  /* destinations known to have a route */
+	uint8_t routed_next;
 };
 
 struct errrec {
@@ -1124,6 +1126,35 @@ EXPORT int shutdown(int fd, int how)
 
 /* ---- datagrams -------------------------------------------------------------
  */
+/* Linux fails a sendto to an unroutable address at once; our datagrams
+ * travel without a round trip, so the first send to a destination asks
+ * the daemon (a few recent ones are remembered per socket). Broadcast and
+ * multicast are left to the stack. */
+static int route_known(struct pfd *p, uint32_t be)
+{
+	uint32_t h = ntohl(be);
+	struct ctl_buf b;
+	struct rpc r;
+	int rc;
+
+	if (h == INADDR_BROADCAST || (h >> 28) == 14 || h == INADDR_ANY)
+		return 0;
+	for (size_t i = 0; i < sizeof(p->routed) / sizeof(p->routed[0]); i++)
+		if (p->routed[i] == be)
+			return 0;
+	req_begin(&b, CTL_T_IOCTL, p);
+	ctl_put_u32(&b, CTL_A_REQ, CTL_IOC_ROUTE);
+	ctl_put(&b, CTL_A_DATA, &be, sizeof(be));
+	rc = rpc(&b, &r);
+	ctl_buf_free(&b);
+	rpc_done(&r);
+	if (rc == -ENETUNREACH || rc == -EHOSTUNREACH || rc == -EACCES ||
+	    rc == -EINVAL)
+		return rc;
+	p->routed[p->routed_next++ % 4] = be;
+	return 0; /* (other trouble: the send will say) */
+}
+
 static ssize_t dgram_send(struct pfd *p, int fd, const struct iovec *iov,
 			  int iovcnt, int flags, const struct sockaddr *to,
 			  socklen_t tolen)
@@ -1144,6 +1175,9 @@ static ssize_t dgram_send(struct pfd *p, int fd, const struct iovec *iov,
 			return set_errno(rc);
 		if (sin.sin_family != AF_INET)
 			return set_errno(-EAFNOSUPPORT);
+		rc = route_known(p, sin.sin_addr.s_addr);
+		if (rc)
+			return set_errno(rc);
 		h.flags = CTL_DG_ADDR;
 		h.port = sin.sin_port;
 		memcpy(&h.addr, &sin.sin_addr, 4);

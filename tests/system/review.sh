@@ -257,7 +257,7 @@ vin 10 a sh -c 'exit 7'
 # Differences from Linux that are known and documented (docs/ARCHITECTURE.md,
 # "The socket service"): reported as such, not as failures. A check that
 # starts passing shows as ok.
-KNOWN="close_with_unread_data_peer_econnreset udp_sendto_unroutable_enetunreach"
+KNOWN="close_with_unread_data_peer_econnreset"
 prog() {
 	local to=$1 vi=$2 line any=0
 	shift 2
