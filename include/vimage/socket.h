@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "vimage.h"
 
@@ -55,6 +56,25 @@ struct vsock_dgram_meta {
 	uint32_t ifindex;
 };
 int vsock_dgram_meta(struct vsocket *so, struct vsock_dgram_meta *m);
+/* A stream socket's send without a copy: vsock_send_reserve offers buffers
+ * for up to len more bytes of the send queue (no more than the send space)
+ * as sb->iov[0..sb->n); the caller fills them (a readv, say) and then must
+ * call vsock_send_commit with how many bytes it wrote, which queues that
+ * many (0 gives the buffers back) and sends. Nothing else may call into the
+ * stack in between. reserve returns the bytes offered, 0 when the queue is
+ * full, or the error a send would give (-EPIPE, -EAGAIN while connecting,
+ * a pending error). */
+#define VSOCK_SENDBUF_MAX 192
+struct vsock_sendbuf {
+	int n;
+	bool tail; /* iov[0] is room in the queue's last segment */
+	struct iovec iov[VSOCK_SENDBUF_MAX];
+	void *buf[VSOCK_SENDBUF_MAX]; /* the stack's own */
+};
+ssize_t vsock_send_reserve(struct vsocket *so, size_t len,
+			   struct vsock_sendbuf *sb);
+ssize_t vsock_send_commit(struct vsocket *so, struct vsock_sendbuf *sb,
+			  size_t used);
 /* A stream socket's queued bytes without a copy: fills at most n iovecs
  * over at most len bytes at the head of the receive queue and returns how
  * many it filled (0: nothing queued; -EOPNOTSUPP for datagrams). They stay

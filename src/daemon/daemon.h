@@ -105,6 +105,7 @@ struct daemon {
 	struct ssock *ss_dead;	     /* closed, freed after the batch */
 	struct ssock *ss_zombies, **ss_zombie_tail; /* oldest first */
 	uint8_t *scratch;	     /* SS_SCRATCH bytes */
+	struct vsock_sendbuf *sendbuf; /* for vsock_send_reserve */
 	uint64_t ss_bad_dgrams;	     /* malformed datagram headers */
 	uint64_t ss_dropped;	     /* datagrams the stack refused */
 };

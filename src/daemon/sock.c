@@ -151,7 +151,8 @@ int ss_init(struct daemon *d)
 	d->ss_hash_size = 256;
 	d->ss_hash = calloc(d->ss_hash_size, sizeof(*d->ss_hash));
 	d->scratch = malloc(SS_SCRATCH);
-	return d->ss_hash && d->scratch ? 0 : -ENOMEM;
+	d->sendbuf = malloc(sizeof(*d->sendbuf));
+	return d->ss_hash && d->scratch && d->sendbuf ? 0 : -ENOMEM;
 }
 
 static void ss_mark_dirty(struct ssock *ss)
@@ -256,6 +257,8 @@ void ss_fini(struct daemon *d)
 	ss_reap(d);
 	free(d->ss_hash);
 	free(d->scratch);
+	free(d->sendbuf);
+	d->sendbuf = NULL;
 	d->ss_hash = NULL;
 	d->scratch = NULL;
 }
@@ -473,11 +476,9 @@ static void ss_stream_out(struct ssock *ss)
 /* Program -> stack for a stream. */
 static void ss_stream_in(struct ssock *ss)
 {
-	uint8_t *buf = ss->d->scratch;
 	size_t moved = 0;
 
 	while ((ss->pend || !ss->in_eof) && moved < SS_BUDGET) {
-		int space = 0;
 		ssize_t n, s;
 
 		if (ss->pend) {
@@ -507,34 +508,31 @@ static void ss_stream_in(struct ssock *ss)
 		}
 		if (ss->in_eof)
 			return;
-		if (vsock_ioctl(ss->so, VSIOCSNDSPACE, &space) || space <= 0)
-			return; /* wait for POLLOUT */
-		if ((size_t)space > SS_SCRATCH)
-			space = SS_SCRATCH;
-		n = recv(ss->fd, buf, (size_t)space, MSG_DONTWAIT);
+		/* Straight into the send queue's own buffers: what the pair
+		 * holds is read into them and queued, no copy between. */
+		{
+			struct vsock_sendbuf *sb = ss->d->sendbuf;
+			struct msghdr mh = {.msg_iov = sb->iov};
+
+			s = vsock_send_reserve(ss->so, SS_SCRATCH, sb);
+			if (s < 0 && s != -EAGAIN) {
+				/* The connection is gone: what the program
+				 * wrote is lost, as with a reset on Linux. */
+				ss_conn_dead(ss, (int)-s);
+				return;
+			}
+			if (s <= 0)
+				return; /* wait for POLLOUT */
+			mh.msg_iovlen = (size_t)sb->n;
+			n = recvmsg(ss->fd, &mh, MSG_DONTWAIT);
+			vsock_send_commit(ss->so, sb, n > 0 ? (size_t)n : 0);
+		}
 		if (n < 0)
 			return; /* EAGAIN; errors show as HUP */
 		if (n == 0) {
 			ss->in_eof = true;
 			vsock_shutdown(ss->so, SHUT_WR);
 			return;
-		}
-		s = vsock_sendto(ss->so, buf, (size_t)n, 0, NULL, 0);
-		if (s < 0 && s != -EAGAIN) {
-			/* The connection is gone: what the program wrote is
-			 * lost, as with a reset on Linux. */
-			ss_conn_dead(ss, (int)-s);
-			return;
-		}
-		if (s < 0)
-			s = 0;
-		if (s < n) {
-			ss->pend_len = (size_t)(n - s);
-			ss->pend_off = 0;
-			ss->pend = malloc(ss->pend_len);
-			if (!ss->pend)
-				return; /* lost; the stream is broken */
-			memcpy(ss->pend, buf + s, ss->pend_len);
 		}
 		moved += (size_t)n;
 	}

@@ -454,6 +454,116 @@ static uint32_t tcp_sndq_append(struct tcpcb *tp, const uint8_t *buf,
 	return done;
 }
 
+/* The checks of a send: 0 when data may be queued now. */
+static int tcp_send_ok(struct vsocket *so, struct tcpcb *tp)
+{
+	int err;
+
+	if (so->error) {
+		err = so->error;
+		so->error = 0;
+		return err;
+	}
+	if (!tp)
+		return -EPIPE;
+	switch (tp->state) {
+	case TCPS_ESTABLISHED:
+	case TCPS_CLOSE_WAIT:
+		break;
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+		return -EAGAIN;
+	default:
+		return -EPIPE;
+	}
+	if (so->shut_wr || (tp->flags & TF_NEEDFIN))
+		return -EPIPE;
+	return 0;
+}
+
+static ssize_t tcp_send_reserve(struct vsocket *so, size_t len,
+				struct vsock_sendbuf *sb)
+{
+	struct tcpcb *tp = sotp(so);
+	struct world *w;
+	struct pkt *t;
+	uint32_t space, seg;
+	size_t offered = 0;
+	int err = tcp_send_ok(so, tp);
+
+	if (err)
+		return err;
+	w = tp->vi->world;
+	seg = tp->mss ? tp->mss : 536;
+	space = tp->sndbuf > tp->sndq.bytes ? tp->sndbuf - tp->sndq.bytes : 0;
+	if (len > space)
+		len = space;
+	/* First the room left in the last segment, as tcp_sndq_append. */
+	t = tp->sndq.head ? container_of(tp->sndq.tailp, struct pkt, next)
+			  : NULL;
+	if (len && t && SEQ_GEQ((uint32_t)t->cb.u64[0], tp->snd_max) &&
+	    t->buf->refcnt == 1 && t->len < seg && pkt_tailroom(t)) {
+		size_t room = seg - t->len;
+
+		if (room > pkt_tailroom(t))
+			room = pkt_tailroom(t);
+		if (room > len)
+			room = len;
+		sb->iov[0] = (struct iovec){t->data + t->len, room};
+		sb->buf[0] = t;
+		sb->tail = true;
+		sb->n = 1;
+		offered = room;
+	}
+	while (offered < len && sb->n < VSOCK_SENDBUF_MAX) {
+		size_t m = len - offered;
+		struct pkt *p;
+
+		if (m > seg)
+			m = seg;
+		p = pkt_alloc(w, PKT_HEADROOM, seg);
+		if (!p)
+			break;
+		sb->iov[sb->n] = (struct iovec){p->data, m};
+		sb->buf[sb->n++] = p;
+		offered += m;
+	}
+	return (ssize_t)offered;
+}
+
+static ssize_t tcp_send_commit(struct vsocket *so, struct vsock_sendbuf *sb,
+			       size_t used)
+{
+	struct tcpcb *tp = sotp(so);
+	struct world *w = so->vi->world;
+	uint32_t done = 0;
+
+	for (int i = 0; i < sb->n; i++) {
+		struct pkt *p = sb->buf[i];
+		size_t m = sb->iov[i].iov_len;
+
+		if (m > used - done)
+			m = used - done;
+		if (i == 0 && sb->tail) {
+			pkt_put(p, m);
+			tp->sndq.bytes += (uint32_t)m;
+		} else if (m) {
+			pkt_put(p, m);
+			p->cb.u64[0] = tp->snd_end + done;
+			pktq_push(&tp->sndq, p);
+		} else {
+			pkt_free(w, p);
+		}
+		done += (uint32_t)m;
+	}
+	sb->n = 0;
+	if (!done)
+		return 0;
+	tp->snd_end += done;
+	tcp_output(tp);
+	return done;
+}
+
 static ssize_t tcp_send(struct vsocket *so, const void *buf, size_t len,
 			int flags, const struct vaddr *dst, uint16_t port)
 {
@@ -1055,6 +1165,8 @@ const struct vproto tcp_proto = {
     .accept = tcp_accept,
     .recv = tcp_recv,
     .peek_iov = tcp_peek_iov,
+    .send_reserve = tcp_send_reserve,
+    .send_commit = tcp_send_commit,
     .shutdown = tcp_shutdown,
     .poll = tcp_poll,
     .setsockopt = tcp_setsockopt,

@@ -471,6 +471,24 @@ ssize_t vsock_recvfrom(struct vsocket *so, void *buf, size_t len, int flags,
 	return ret;
 }
 
+ssize_t vsock_send_reserve(struct vsocket *so, size_t len,
+			   struct vsock_sendbuf *sb)
+{
+	sb->n = 0;
+	sb->tail = false;
+	if (!so->proto->send_reserve)
+		return -EOPNOTSUPP;
+	return so->proto->send_reserve(so, len, sb);
+}
+
+ssize_t vsock_send_commit(struct vsocket *so, struct vsock_sendbuf *sb,
+			  size_t used)
+{
+	if (!so->proto->send_commit)
+		return -EOPNOTSUPP;
+	return so->proto->send_commit(so, sb, used);
+}
+
 int vsock_peek_iov(struct vsocket *so, struct iovec *iov, int n, size_t len)
 {
 	if (!so->proto->peek_iov)

@@ -30,6 +30,11 @@ struct vproto {
 	/* Attach a completed connection to the new socket nso. */
 	int (*accept)(struct vsocket *so, struct vsocket *nso);
 	ssize_t (*recv)(struct vsocket *so, void *buf, size_t len, int flags);
+	/* vsock_send_reserve / vsock_send_commit. */
+	ssize_t (*send_reserve)(struct vsocket *so, size_t len,
+				struct vsock_sendbuf *sb);
+	ssize_t (*send_commit)(struct vsocket *so, struct vsock_sendbuf *sb,
+			       size_t used);
 	/* iovecs over the first len queued bytes (vsock_peek_iov). */
 	int (*peek_iov)(struct vsocket *so, struct iovec *iov, int n,
 			size_t len);

@@ -415,3 +415,97 @@ TEST(tcp_notify_on_connect_and_data)
 	simnet_run(sn, 120 * SEC);
 	CHECK_EQ(simnet_free(sn), 0);
 }
+
+/* The copy-free send (vsock_send_reserve/commit, what vimaged reads a
+ * program's stream into): offers no more than the send space, fills the
+ * last segment first, queues exactly what was committed (a partial fill, or
+ * nothing: the buffers go back), and the bytes arrive intact and in order
+ * mixed with ordinary sends. */
+TEST(tcp_send_reserve_commit_queues_exactly_what_was_written)
+{
+	static struct vsock_sendbuf sb;
+	struct simnet *sn = simnet_pair(1);
+	struct vsocket *lsn, *cli, *srv;
+	uint8_t want[300000], got[300000];
+	size_t sent = 0, rcvd = 0;
+	struct world_counts before, after;
+	int space = 0;
+	ssize_t off;
+
+	REQUIRE(sn);
+	lsn = tcp_listener(sn->node[1], 81, 4);
+	tcp_pair(sn, lsn, "10.0.0.2", 81, &cli, &srv);
+	for (size_t i = 0; i < sizeof(want); i++)
+		want[i] = (uint8_t)(i * 7 + (i >> 9));
+	/* Small ordinary sends: the first leaves at once, Nagle holds the
+	 * second in a partial last segment. */
+	CHECK_EQ(vsock_sendto(cli, want, 100, 0, NULL, 0), 100);
+	CHECK_EQ(vsock_sendto(cli, want + 100, 50, 0, NULL, 0), 50);
+	sent = 150;
+	/* Reserve and give everything back: nothing queued, nothing leaked. */
+	world_counts(sn->w, &before);
+	off = vsock_send_reserve(cli, 50000, &sb);
+	CHECK(off > 0 && off <= 50000);
+	CHECK(sb.tail); /* the 100-byte segment has room */
+	CHECK_EQ(vsock_send_commit(cli, &sb, 0), 0);
+	world_counts(sn->w, &after);
+	CHECK_EQ(after.pkts, before.pkts);
+	/* Never more than the send space. */
+	CHECK_EQ(vsock_ioctl(cli, VSIOCSNDSPACE, &space), 0);
+	off = vsock_send_reserve(cli, (size_t)space * 4, &sb);
+	CHECK(off > 0 && off <= space);
+	CHECK_EQ(vsock_send_commit(cli, &sb, 0), 0);
+	while (sent < sizeof(want) || rcvd < sizeof(want)) {
+		ssize_t n;
+
+		if (sent < sizeof(want)) {
+			size_t w = 0;
+
+			off = vsock_send_reserve(cli, sizeof(want) - sent, &sb);
+			CHECK(off >= 0);
+			/* Fill all but the last 333 bytes offered. */
+			for (int i = 0; i < sb.n && off > 333; i++) {
+				size_t m = sb.iov[i].iov_len;
+
+				if (w + m > (size_t)off - 333)
+					m = (size_t)off - 333 - w;
+				memcpy(sb.iov[i].iov_base, want + sent + w, m);
+				w += m;
+			}
+			CHECK_EQ(vsock_send_commit(cli, &sb, w), (ssize_t)w);
+			sent += w;
+			if (sent + 333 >= sizeof(want) && sent < sizeof(want)) {
+				n = vsock_sendto(cli, want + sent,
+						 sizeof(want) - sent, 0, NULL, 0);
+				if (n > 0)
+					sent += (size_t)n;
+			}
+		}
+		simnet_run(sn, 5 * MS);
+		n = vsock_recvfrom(srv, got + rcvd, sizeof(got) - rcvd,
+				   MSG_DONTWAIT, NULL, NULL);
+		if (n > 0)
+			rcvd += (size_t)n;
+		if (n <= 0 && sent == sizeof(want) && rcvd < sizeof(want))
+			simnet_run(sn, 50 * MS);
+		REQUIRE(sn->w && world_now(sn->w) < 60 * SEC + 1);
+	}
+	CHECK_EQ(rcvd, sizeof(want));
+	CHECK_MEM(got, want, sizeof(want));
+	/* Not on a datagram socket; not before a connection. */
+	{
+		struct vsocket *u, *t = tcp_sock(sn->node[0]);
+
+		REQUIRE(vsock_socket(sn->node[0], AF_INET, SOCK_DGRAM, 0, &u) ==
+			0);
+		CHECK_EQ(vsock_send_reserve(u, 10, &sb), -EOPNOTSUPP);
+		CHECK_EQ(vsock_send_reserve(t, 10, &sb), -EPIPE);
+		vsock_close(u);
+		vsock_close(t);
+	}
+	vsock_close(cli);
+	vsock_close(srv);
+	vsock_close(lsn);
+	simnet_run(sn, 120 * SEC);
+	CHECK_EQ(simnet_free(sn), 0);
+}
