@@ -30,203 +30,24 @@
 
 #include <vimage/net.h>
 
+#include "daemon/nlmsg.h"
 #include "daemon/rtnl.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- reply buffer ---------------------------------------------------------- */
-struct rq {
-	struct vimage *vi;
-	uint32_t portid;
-	unsigned opts;
-	const struct rtnl_out *out;
-	const struct nlmsghdr *nlh; /* the request being answered */
-	uint8_t *buf;
-	size_t len, cap;
-	size_t msg;      /* offset of the message being built */
-	size_t nest[4];  /* offsets of open nests */
-	int depth;
-	bool nomem;
-	const char *why; /* extended ack text for the error, if any */
-};
-
-static int rq_fail(struct rq *q, int err, const char *why)
+/* ---- replies --------------------------------------------------------------- */
+static int rq_fail(struct nlbuf *q, int err, const char *why)
 {
 	q->why = why;
 	return err;
 }
 
-static bool rq_reserve(struct rq *q, size_t more)
-{
-	size_t cap;
-	uint8_t *p;
-
-	if (q->nomem)
-		return false;
-	if (q->len + more <= q->cap)
-		return true;
-	cap = q->cap ? q->cap : RTNL_DGRAM_MAX + 4096;
-	while (cap < q->len + more)
-		cap *= 2;
-	p = realloc(q->buf, cap);
-	if (!p) {
-		q->nomem = true;
-		return false;
-	}
-	q->buf = p;
-	q->cap = cap;
-	return true;
-}
-
-static void *rq_put(struct rq *q, const void *data, size_t len)
-{
-	size_t alen = NLMSG_ALIGN(len);
-	uint8_t *p;
-
-	if (!rq_reserve(q, alen))
-		return NULL;
-	p = q->buf + q->len;
-	if (data)
-		memcpy(p, data, len);
-	else
-		memset(p, 0, len);
-	memset(p + len, 0, alen - len);
-	q->len += alen;
-	return p;
-}
-
-static void rq_flush(struct rq *q)
-{
-	if (q->len && !q->nomem)
-		q->out->emit(q->out->arg, q->buf, q->len);
-	q->len = 0;
-	q->msg = 0;
-}
-
-static void msg_begin(struct rq *q, uint16_t type, uint16_t flags)
-{
-	struct nlmsghdr h = {
-		.nlmsg_type = type,
-		.nlmsg_flags = flags,
-		.nlmsg_seq = q->nlh->nlmsg_seq,
-		.nlmsg_pid = q->portid,
-	};
-
-	q->msg = q->len;
-	q->depth = 0;
-	rq_put(q, &h, sizeof(h));
-}
-
-/* Close the message; in a dump, a message that overflows the datagram
- * moves to the next one, as the kernel's dump does when an skb is full. */
-static void msg_end(struct rq *q, bool dump)
-{
-	size_t mlen;
-
-	if (q->nomem)
-		return;
-	mlen = q->len - q->msg;
-	((struct nlmsghdr *)(q->buf + q->msg))->nlmsg_len = (uint32_t)mlen;
-	if (dump && q->msg > 0 && q->len > RTNL_DGRAM_MAX) {
-		q->out->emit(q->out->arg, q->buf, q->msg);
-		memmove(q->buf, q->buf + q->msg, mlen);
-		q->len = mlen;
-		q->msg = 0;
-	}
-}
-
-static void attr_put(struct rq *q, uint16_t type, const void *data, size_t len)
-{
-	struct nlattr a = {.nla_len = (uint16_t)(NLA_HDRLEN + len), .nla_type = type};
-	uint8_t *p;
-
-	if (!rq_reserve(q, NLA_HDRLEN + NLA_ALIGN(len)))
-		return;
-	p = rq_put(q, &a, sizeof(a));
-	if (p)
-		rq_put(q, data, len);
-}
-
-static void attr_u8(struct rq *q, uint16_t type, uint8_t v)
-{
-	attr_put(q, type, &v, 1);
-}
-
-static void attr_u32(struct rq *q, uint16_t type, uint32_t v)
-{
-	attr_put(q, type, &v, 4);
-}
-
 /* IPv4 addresses travel in network order. */
-static void attr_in4(struct rq *q, uint16_t type, uint32_t host)
+static void attr_in4(struct nlbuf *q, uint16_t type, uint32_t host)
 {
 	uint32_t be = htonl(host);
 
-	attr_put(q, type, &be, 4);
-}
-
-static void attr_str(struct rq *q, uint16_t type, const char *s)
-{
-	attr_put(q, type, s, strlen(s) + 1);
-}
-
-static void nest_begin(struct rq *q, uint16_t type)
-{
-	if (q->depth == (int)ARRAY_LEN(q->nest)) {
-		q->nomem = true; /* a bug, not an input: never more than 4 */
-		return;
-	}
-	q->nest[q->depth++] = q->len;
-	attr_put(q, type, NULL, 0);
-}
-
-static void nest_end(struct rq *q)
-{
-	size_t at;
-
-	if (q->depth == 0 || q->nomem)
-		return;
-	at = q->nest[--q->depth];
-	((struct nlattr *)(q->buf + at))->nla_len = (uint16_t)(q->len - at);
-}
-
-/* NLMSG_ERROR for the request being answered. Linux echoes the whole
- * request after an error and only its header after a success (flagged
- * NLM_F_CAPPED), or only the header whenever NETLINK_CAP_ACK is set. */
-static void send_error(struct rq *q, int err)
-{
-	const struct nlmsghdr *req = q->nlh;
-	struct nlmsgerr e = {.error = err};
-	bool capped = err == 0 || (q->opts & RTNL_F_CAP_ACK);
-	uint16_t flags = capped ? NLM_F_CAPPED : 0;
-	bool tlv = err && q->why && (q->opts & RTNL_F_EXT_ACK);
-
-	if (tlv)
-		flags |= NLM_F_ACK_TLVS;
-	rq_flush(q);
-	msg_begin(q, NLMSG_ERROR, flags);
-	e.msg = *req;
-	rq_put(q, &e, sizeof(e));
-	if (!capped && req->nlmsg_len > sizeof(*req))
-		rq_put(q, req + 1, req->nlmsg_len - sizeof(*req));
-	if (tlv)
-		attr_str(q, NLMSGERR_ATTR_MSG, q->why);
-	msg_end(q, false);
-	rq_flush(q);
-	q->why = NULL;
-}
-
-static void send_done(struct rq *q)
-{
-	int zero = 0;
-
-	/* In the last datagram of the dump when it fits, as the kernel. */
-	if (q->len + NLMSG_SPACE(sizeof(zero)) > RTNL_DGRAM_MAX)
-		rq_flush(q);
-	msg_begin(q, NLMSG_DONE, NLM_F_MULTI);
-	rq_put(q, &zero, sizeof(zero));
-	msg_end(q, false);
-	rq_flush(q);
+	nl_attr_put(q, type, &be, 4);
 }
 
 /* ---- request parsing ---------------------------------------------------------- */
@@ -271,8 +92,8 @@ static int parse_stream(const uint8_t *p, size_t len, const struct nlattr **tb,
 
 /* The attributes after a fixed header of hdrlen bytes, which must be
  * complete. */
-static int parse_attrs(struct rq *q, const struct nlmsghdr *nlh, size_t hdrlen,
-		       const struct nlattr **tb, unsigned max)
+static int parse_attrs(struct nlbuf *q, const struct nlmsghdr *nlh,
+		       size_t hdrlen, const struct nlattr **tb, unsigned max)
 {
 	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(hdrlen);
 
@@ -288,7 +109,7 @@ static int parse_attrs(struct rq *q, const struct nlmsghdr *nlh, size_t hdrlen,
 
 /* Dumps tolerate a short fixed header (see req_hdr); attributes count
  * only when the header is complete. */
-static int parse_dump(struct rq *q, const struct nlmsghdr *nlh, void *hdr,
+static int parse_dump(struct nlbuf *q, const struct nlmsghdr *nlh, void *hdr,
 		      size_t hdrlen, const struct nlattr **tb, unsigned max)
 {
 	if (req_hdr(nlh, hdr, hdrlen) < hdrlen) {
@@ -310,7 +131,7 @@ static size_t attr_len(const struct nlattr *a)
 
 /* Typed readers: absent leaves *v alone and returns 0, too short is
  * -EINVAL (Linux's policy check). */
-static int get_u32(struct rq *q, const struct nlattr *a, uint32_t *v)
+static int get_u32(struct nlbuf *q, const struct nlattr *a, uint32_t *v)
 {
 	if (!a)
 		return 0;
@@ -320,7 +141,7 @@ static int get_u32(struct rq *q, const struct nlattr *a, uint32_t *v)
 	return 0;
 }
 
-static int get_in4(struct rq *q, const struct nlattr *a, uint32_t *host)
+static int get_in4(struct nlbuf *q, const struct nlattr *a, uint32_t *host)
 {
 	uint32_t be;
 
@@ -335,7 +156,7 @@ static int get_in4(struct rq *q, const struct nlattr *a, uint32_t *host)
 
 /* A name attribute: NUL within IFNAMSIZ, as nla_strscpy with the
  * IFNAMSIZ policy. */
-static int get_name(struct rq *q, const struct nlattr *a, char name[VIF_NAMESIZ])
+static int get_name(struct nlbuf *q, const struct nlattr *a, char name[VIF_NAMESIZ])
 {
 	size_t n;
 
@@ -350,7 +171,7 @@ static int get_name(struct rq *q, const struct nlattr *a, char name[VIF_NAMESIZ]
 	return 0;
 }
 
-static int get_mac(struct rq *q, const struct nlattr *a, uint8_t mac[6])
+static int get_mac(struct nlbuf *q, const struct nlattr *a, uint8_t mac[6])
 {
 	if (attr_len(a) < 6)
 		return rq_fail(q, -EINVAL, "Invalid link address");
@@ -359,7 +180,8 @@ static int get_mac(struct rq *q, const struct nlattr *a, uint8_t mac[6])
 }
 
 /* A short string attribute (a kind), NUL-terminated into buf. */
-static int get_str(struct rq *q, const struct nlattr *a, char *buf, size_t size)
+static int get_str(struct nlbuf *q, const struct nlattr *a, char *buf,
+		   size_t size)
 {
 	size_t n;
 
@@ -435,7 +257,7 @@ static const char *if_kind(const struct ifnet *ifp)
 	}
 }
 
-static void fill_stats(struct rq *q, struct ifnet *ifp)
+static void fill_stats(struct nlbuf *q, struct ifnet *ifp)
 {
 	struct vif_stats st;
 	struct rtnl_link_stats64 s64 = {0};
@@ -461,8 +283,8 @@ static void fill_stats(struct rq *q, struct ifnet *ifp)
 	s32.rx_dropped = (uint32_t)s64.rx_dropped;
 	s32.tx_dropped = (uint32_t)s64.tx_dropped;
 	s32.multicast = (uint32_t)s64.multicast;
-	attr_put(q, IFLA_STATS64, &s64, sizeof(s64));
-	attr_put(q, IFLA_STATS, &s32, sizeof(s32));
+	nl_attr_put(q, IFLA_STATS64, &s64, sizeof(s64));
+	nl_attr_put(q, IFLA_STATS, &s32, sizeof(s32));
 }
 
 /* The root qdisc (see the traffic control section below). */
@@ -501,7 +323,7 @@ static const char *qdisc_of(struct ifnet *ifp)
 	return qkind_name(shaper_kind(ifp, &p), vif_flags(ifp) & VIFF_UP);
 }
 
-static void fill_link(struct rq *q, struct ifnet *ifp, uint16_t flags,
+static void fill_link(struct nlbuf *q, struct ifnet *ifp, uint16_t flags,
 		      bool stats, bool dump)
 {
 	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -519,54 +341,54 @@ static void fill_link(struct rq *q, struct ifnet *ifp, uint16_t flags,
 	bool carrier = rtnl_if_carrier(ifp);
 	uint8_t mac[6];
 
-	msg_begin(q, RTM_NEWLINK, flags);
-	rq_put(q, &ifi, sizeof(ifi));
-	attr_str(q, IFLA_IFNAME, vif_name(ifp));
-	attr_u32(q, IFLA_TXQLEN, 1000);
-	attr_u8(q, IFLA_OPERSTATE, if_operstate(ifp));
-	attr_u8(q, IFLA_LINKMODE, 0);
-	attr_u32(q, IFLA_MTU, vif_mtu(ifp));
-	attr_u32(q, IFLA_MIN_MTU, lo ? 0 : 68);
-	attr_u32(q, IFLA_MAX_MTU, lo ? 0 : 65535);
-	attr_u32(q, IFLA_GROUP, 0);
-	attr_u32(q, IFLA_PROMISCUITY, 0);
-	attr_u32(q, IFLA_NUM_TX_QUEUES, 1);
-	attr_u32(q, IFLA_GSO_MAX_SEGS, 65535);
-	attr_u32(q, IFLA_GSO_MAX_SIZE, 65536);
-	attr_u32(q, IFLA_NUM_RX_QUEUES, 1);
-	attr_u8(q, IFLA_CARRIER, carrier);
+	nl_msg_begin(q, RTM_NEWLINK, flags);
+	nl_put(q, &ifi, sizeof(ifi));
+	nl_attr_str(q, IFLA_IFNAME, vif_name(ifp));
+	nl_attr_u32(q, IFLA_TXQLEN, 1000);
+	nl_attr_u8(q, IFLA_OPERSTATE, if_operstate(ifp));
+	nl_attr_u8(q, IFLA_LINKMODE, 0);
+	nl_attr_u32(q, IFLA_MTU, vif_mtu(ifp));
+	nl_attr_u32(q, IFLA_MIN_MTU, lo ? 0 : 68);
+	nl_attr_u32(q, IFLA_MAX_MTU, lo ? 0 : 65535);
+	nl_attr_u32(q, IFLA_GROUP, 0);
+	nl_attr_u32(q, IFLA_PROMISCUITY, 0);
+	nl_attr_u32(q, IFLA_NUM_TX_QUEUES, 1);
+	nl_attr_u32(q, IFLA_GSO_MAX_SEGS, 65535);
+	nl_attr_u32(q, IFLA_GSO_MAX_SIZE, 65536);
+	nl_attr_u32(q, IFLA_NUM_RX_QUEUES, 1);
+	nl_attr_u8(q, IFLA_CARRIER, carrier);
 	/* Linux attaches noqueue to virtual devices when they come up. */
-	attr_str(q, IFLA_QDISC, qdisc_of(ifp));
-	attr_u32(q, IFLA_CARRIER_CHANGES, 0);
-	attr_u8(q, IFLA_PROTO_DOWN, 0);
+	nl_attr_str(q, IFLA_QDISC, qdisc_of(ifp));
+	nl_attr_u32(q, IFLA_CARRIER_CHANGES, 0);
+	nl_attr_u8(q, IFLA_PROTO_DOWN, 0);
 	if (peer) {
-		attr_u32(q, IFLA_LINK, vif_index(peer));
+		nl_attr_u32(q, IFLA_LINK, vif_index(peer));
 		/* A peer in another vimage: its index means nothing here, and
 		 * Linux says so with a netns id (ip prints "@ifN"). */
 		if (vif_vimage(peer) != vif_vimage(ifp))
-			attr_u32(q, IFLA_LINK_NETNSID, 0);
+			nl_attr_u32(q, IFLA_LINK_NETNSID, 0);
 	}
 	if (master)
-		attr_u32(q, IFLA_MASTER, vif_index(master));
-	attr_put(q, IFLA_MAP, &map, sizeof(map));
+		nl_attr_u32(q, IFLA_MASTER, vif_index(master));
+	nl_attr_put(q, IFLA_MAP, &map, sizeof(map));
 	vif_mac(ifp, mac);
-	attr_put(q, IFLA_ADDRESS, lo ? zero : mac, 6);
-	attr_put(q, IFLA_BROADCAST, lo ? zero : bcast, 6);
+	nl_attr_put(q, IFLA_ADDRESS, lo ? zero : mac, 6);
+	nl_attr_put(q, IFLA_BROADCAST, lo ? zero : bcast, 6);
 	if (stats)
 		fill_stats(q, ifp);
 	if (kind || master) {
-		nest_begin(q, IFLA_LINKINFO);
+		nl_nest_begin(q, IFLA_LINKINFO);
 		if (kind)
-			attr_str(q, IFLA_INFO_KIND, kind);
+			nl_attr_str(q, IFLA_INFO_KIND, kind);
 		if (master)
-			attr_str(q, IFLA_INFO_SLAVE_KIND, "bridge");
-		nest_end(q);
+			nl_attr_str(q, IFLA_INFO_SLAVE_KIND, "bridge");
+		nl_nest_end(q);
 	}
-	msg_end(q, dump);
+	nl_msg_end(q, dump);
 }
 
 /* The interface a link request names: by index, else by IFLA_IFNAME. */
-static int find_link(struct rq *q, const struct ifinfomsg *ifi,
+static int find_link(struct nlbuf *q, const struct ifinfomsg *ifi,
 		     const struct nlattr **tb, struct ifnet **out)
 {
 	char name[VIF_NAMESIZ];
@@ -585,7 +407,7 @@ static int find_link(struct rq *q, const struct ifinfomsg *ifi,
 	return 0;
 }
 
-static int do_getlink(struct rq *q, const struct nlmsghdr *nlh)
+static int do_getlink(struct nlbuf *q, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[IFLA_MAX + 1];
 	struct ifinfomsg ifi;
@@ -607,11 +429,11 @@ static int do_getlink(struct rq *q, const struct nlmsghdr *nlh)
 	if (!ifp)
 		return rq_fail(q, -ENODEV, "Device not found");
 	fill_link(q, ifp, 0, !(mask & RTEXT_FILTER_SKIP_STATS), false);
-	rq_flush(q);
+	nl_flush(q);
 	return 0;
 }
 
-static int dump_link(struct rq *q, const struct nlmsghdr *nlh)
+static int dump_link(struct nlbuf *q, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[IFLA_MAX + 1], *li[IFLA_INFO_MAX + 1];
 	struct ifinfomsg ifi;
@@ -652,12 +474,12 @@ static int dump_link(struct rq *q, const struct nlmsghdr *nlh)
 				  true);
 		}
 	}
-	send_done(q);
+	nl_send_done(q, 0);
 	return 0;
 }
 
 /* ---- link changes -------------------------------------------------------------- */
-static int set_master(struct rq *q, struct ifnet *ifp, uint32_t idx)
+static int set_master(struct nlbuf *q, struct ifnet *ifp, uint32_t idx)
 {
 	struct ifnet *cur = vif_bridge_port_of(ifp), *br;
 	int err;
@@ -679,7 +501,7 @@ static int set_master(struct rq *q, struct ifnet *ifp, uint32_t idx)
 	return vif_bridge_add_port(br, ifp);
 }
 
-static int set_flags(struct rq *q, struct ifnet *ifp, const struct ifinfomsg *ifi)
+static int set_flags(struct nlbuf *q, struct ifnet *ifp, const struct ifinfomsg *ifi)
 {
 	uint32_t cur = rtnl_if_flags(ifp), want;
 
@@ -700,8 +522,9 @@ static int set_flags(struct rq *q, struct ifnet *ifp, const struct ifinfomsg *if
 
 /* What Linux's do_setlink changes, in its order (name, address, MTU,
  * flags, master); earlier changes stay when a later one fails, as there. */
-static int setlink(struct rq *q, struct ifnet *ifp, const struct ifinfomsg *ifi,
-		   const struct nlattr **tb, bool by_index)
+static int setlink(struct nlbuf *q, struct ifnet *ifp,
+		   const struct ifinfomsg *ifi, const struct nlattr **tb,
+		   bool by_index)
 {
 	char name[VIF_NAMESIZ];
 	uint32_t v = 0;
@@ -756,8 +579,8 @@ static int setlink(struct rq *q, struct ifnet *ifp, const struct ifinfomsg *ifi,
 
 /* ip link add NAME type veth [peer name PEER]: the peer's ifinfomsg and
  * attributes sit in IFLA_INFO_DATA / VETH_INFO_PEER. */
-static int new_veth(struct rq *q, const char *name, const struct nlattr *data,
-		    struct ifnet **out)
+static int new_veth(struct nlbuf *q, const char *name,
+		    const struct nlattr *data, struct ifnet **out)
 {
 	const struct nlattr *vd[VETH_INFO_MAX + 1], *ptb[IFLA_MAX + 1];
 	char pname[VIF_NAMESIZ] = "";
@@ -801,7 +624,7 @@ static int new_veth(struct rq *q, const char *name, const struct nlattr *data,
 	return 0;
 }
 
-static int do_newlink(struct rq *q, const struct nlmsghdr *nlh)
+static int do_newlink(struct nlbuf *q, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[IFLA_MAX + 1], *li[IFLA_INFO_MAX + 1];
 	char name[VIF_NAMESIZ], kind[32] = "";
@@ -855,7 +678,7 @@ static int do_newlink(struct rq *q, const struct nlmsghdr *nlh)
 	return err;
 }
 
-static int do_dellink(struct rq *q, const struct nlmsghdr *nlh)
+static int do_dellink(struct nlbuf *q, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[IFLA_MAX + 1];
 	struct ifinfomsg ifi;
@@ -886,7 +709,7 @@ static uint32_t mask4(unsigned plen)
 }
 
 struct addr_walk {
-	struct rq *q;
+	struct nlbuf *q;
 	struct ifnet *ifp;
 	uint16_t flags;
 	/* primaries of this interface so far, to mark secondaries */
@@ -902,7 +725,7 @@ struct addr_walk {
 static void fill_addr(struct addr_walk *d, const struct vif_addr_info *a,
 		      bool secondary)
 {
-	struct rq *q = d->q;
+	struct nlbuf *q = d->q;
 	uint32_t ip = a->addr.v4;
 	struct ifaddrmsg ifa = {
 		.ifa_family = AF_INET,
@@ -920,16 +743,16 @@ static void fill_addr(struct addr_walk *d, const struct vif_addr_info *a,
 		.tstamp = stamp,
 	};
 
-	msg_begin(q, RTM_NEWADDR, d->flags);
-	rq_put(q, &ifa, sizeof(ifa));
+	nl_msg_begin(q, RTM_NEWADDR, d->flags);
+	nl_put(q, &ifa, sizeof(ifa));
 	attr_in4(q, IFA_ADDRESS, ip);
 	attr_in4(q, IFA_LOCAL, ip);
 	if (a->broadcast.family == AF_INET)
 		attr_in4(q, IFA_BROADCAST, a->broadcast.v4);
-	attr_str(q, IFA_LABEL, vif_name(d->ifp));
-	attr_u32(q, IFA_FLAGS, ifa.ifa_flags);
-	attr_put(q, IFA_CACHEINFO, &ci, sizeof(ci));
-	msg_end(q, true);
+	nl_attr_str(q, IFA_LABEL, vif_name(d->ifp));
+	nl_attr_u32(q, IFA_FLAGS, ifa.ifa_flags);
+	nl_attr_put(q, IFA_CACHEINFO, &ci, sizeof(ci));
+	nl_msg_end(q, true);
 }
 
 static int addr_one(void *ctx, const struct vif_addr_info *a)
@@ -951,7 +774,7 @@ static int addr_one(void *ctx, const struct vif_addr_info *a)
 	return 0;
 }
 
-static int dump_addr(struct rq *q, const struct nlmsghdr *nlh)
+static int dump_addr(struct nlbuf *q, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[IFA_MAX + 1];
 	struct addr_walk d = {.q = q};
@@ -971,7 +794,7 @@ static int dump_addr(struct rq *q, const struct nlmsghdr *nlh)
 			vif_addr_walk(ifp, addr_one, &d);
 		}
 	}
-	send_done(q);
+	nl_send_done(q, 0);
 	return 0;
 }
 
@@ -991,7 +814,7 @@ static int addr_match(void *ctx, const struct vif_addr_info *a)
 	return 1;
 }
 
-static int do_addr(struct rq *q, const struct nlmsghdr *nlh, bool add)
+static int do_addr(struct nlbuf *q, const struct nlmsghdr *nlh, bool add)
 {
 	const struct nlattr *tb[IFA_MAX + 1];
 	struct addr_walk d = {.q = q};
@@ -1046,7 +869,7 @@ static int do_addr(struct rq *q, const struct nlmsghdr *nlh, bool add)
 
 /* ---- routes ----------------------------------------------------------------------- */
 struct route_walk {
-	struct rq *q;
+	struct nlbuf *q;
 	uint8_t table;
 	uint8_t type, proto; /* filters, 0: any */
 	uint32_t oif;
@@ -1101,7 +924,7 @@ static uint32_t pick_src(struct ifnet *ifp, uint32_t to)
 	return s.match ? s.match : s.first;
 }
 
-static void fill_route(struct rq *q, const struct vroute *r, uint8_t table,
+static void fill_route(struct nlbuf *q, const struct vroute *r, uint8_t table,
 		       uint16_t flags)
 {
 	struct rtmsg rtm = {
@@ -1116,25 +939,25 @@ static void fill_route(struct rq *q, const struct vroute *r, uint8_t table,
 	/* Linux marks a next hop whose device has no carrier "linkdown". */
 	if (r->ifp && r->type != VRT_LOCAL && !rtnl_if_carrier(r->ifp))
 		rtm.rtm_flags |= RTNH_F_LINKDOWN;
-	msg_begin(q, RTM_NEWROUTE, flags);
-	rq_put(q, &rtm, sizeof(rtm));
-	attr_u32(q, RTA_TABLE, table);
+	nl_msg_begin(q, RTM_NEWROUTE, flags);
+	nl_put(q, &rtm, sizeof(rtm));
+	nl_attr_u32(q, RTA_TABLE, table);
 	if (r->plen)
 		attr_in4(q, RTA_DST, r->dst.v4);
 	if (r->metric)
-		attr_u32(q, RTA_PRIORITY, r->metric);
+		nl_attr_u32(q, RTA_PRIORITY, r->metric);
 	if (r->prefsrc.family == AF_INET)
 		attr_in4(q, RTA_PREFSRC, r->prefsrc.v4);
 	if (r->mtu) {
-		nest_begin(q, RTA_METRICS);
-		attr_u32(q, RTAX_MTU, r->mtu);
-		nest_end(q);
+		nl_nest_begin(q, RTA_METRICS);
+		nl_attr_u32(q, RTAX_MTU, r->mtu);
+		nl_nest_end(q);
 	}
 	if (r->gw.family == AF_INET)
 		attr_in4(q, RTA_GATEWAY, r->gw.v4);
 	if (r->ifp)
-		attr_u32(q, RTA_OIF, vif_index(r->ifp));
-	msg_end(q, true);
+		nl_attr_u32(q, RTA_OIF, vif_index(r->ifp));
+	nl_msg_end(q, true);
 }
 
 static int route_one(void *ctx, const struct vroute *r)
@@ -1153,7 +976,7 @@ static int route_one(void *ctx, const struct vroute *r)
 	return 0;
 }
 
-static int dump_route(struct rq *q, const struct nlmsghdr *nlh)
+static int dump_route(struct nlbuf *q, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[RTA_MAX + 1];
 	struct route_walk d = {.q = q, .flags = NLM_F_MULTI};
@@ -1184,7 +1007,7 @@ static int dump_route(struct rq *q, const struct nlmsghdr *nlh)
 			vroute_walk(q->vi, AF_INET, true, route_one, &d);
 		}
 	}
-	send_done(q);
+	nl_send_done(q, 0);
 	return 0;
 }
 
@@ -1198,7 +1021,7 @@ static struct ifnet *loopback_of(struct vimage *vi)
 
 /* ip route get: the lookup's result, shown as Linux's inet_rtm_getroute
  * shows the route it made for it (RTM_F_CLONED). */
-static int do_getroute(struct rq *q, const struct nlmsghdr *nlh)
+static int do_getroute(struct nlbuf *q, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[RTA_MAX + 1];
 	uint32_t dst = 0, src = 0, oif = 0, prefsrc;
@@ -1264,22 +1087,22 @@ static int do_getroute(struct rq *q, const struct nlmsghdr *nlh)
 		prefsrc = r.prefsrc.v4;
 	else
 		prefsrc = r.ifp ? pick_src(r.ifp, r.gw.family ? r.gw.v4 : dst) : 0;
-	msg_begin(q, RTM_NEWROUTE, 0);
-	rq_put(q, &out, sizeof(out));
-	attr_u32(q, RTA_TABLE, out.rtm_table);
+	nl_msg_begin(q, RTM_NEWROUTE, 0);
+	nl_put(q, &out, sizeof(out));
+	nl_attr_u32(q, RTA_TABLE, out.rtm_table);
 	attr_in4(q, RTA_DST, dst);
 	if (tb[RTA_SRC])
 		attr_in4(q, RTA_SRC, src);
 	if (dev)
-		attr_u32(q, RTA_OIF, vif_index(dev));
+		nl_attr_u32(q, RTA_OIF, vif_index(dev));
 	if (prefsrc && !tb[RTA_SRC])
 		attr_in4(q, RTA_PREFSRC, prefsrc);
 	if (r.gw.family == AF_INET)
 		attr_in4(q, RTA_GATEWAY, r.gw.v4);
-	attr_u32(q, RTA_UID, 0);
-	attr_put(q, RTA_CACHEINFO, &ci, sizeof(ci));
-	msg_end(q, false);
-	rq_flush(q);
+	nl_attr_u32(q, RTA_UID, 0);
+	nl_attr_put(q, RTA_CACHEINFO, &ci, sizeof(ci));
+	nl_msg_end(q, false);
+	nl_flush(q);
 	return 0;
 }
 
@@ -1307,7 +1130,7 @@ static bool route_find(struct vimage *vi, uint32_t dst, unsigned plen,
 	return f.have;
 }
 
-static int do_route(struct rq *q, const struct nlmsghdr *nlh, bool add)
+static int do_route(struct nlbuf *q, const struct nlmsghdr *nlh, bool add)
 {
 	const struct nlattr *tb[RTA_MAX + 1];
 	uint32_t dst = 0, gw = 0, oif = 0, prio = 0, prefsrc = 0, table;
@@ -1401,7 +1224,7 @@ static int do_route(struct rq *q, const struct nlmsghdr *nlh, bool add)
 
 /* Default policy rules, as a fresh Linux namespace has them, so that ip
  * rule shows what it shows there. */
-static int dump_rule(struct rq *q, const struct nlmsghdr *nlh)
+static int dump_rule(struct nlbuf *q, const struct nlmsghdr *nlh)
 {
 	static const struct {
 		uint32_t pref;
@@ -1419,23 +1242,23 @@ static int dump_rule(struct rq *q, const struct nlmsghdr *nlh)
 				.action = FR_ACT_TO_TBL,
 			};
 
-			msg_begin(q, RTM_NEWRULE, NLM_F_MULTI);
-			rq_put(q, &fr, sizeof(fr));
-			attr_u32(q, FRA_TABLE, rules[i].table);
-			attr_u32(q, FRA_SUPPRESS_PREFIXLEN, 0xffffffffu);
+			nl_msg_begin(q, RTM_NEWRULE, NLM_F_MULTI);
+			nl_put(q, &fr, sizeof(fr));
+			nl_attr_u32(q, FRA_TABLE, rules[i].table);
+			nl_attr_u32(q, FRA_SUPPRESS_PREFIXLEN, 0xffffffffu);
 			if (rules[i].pref)
-				attr_u32(q, FRA_PRIORITY, rules[i].pref);
-			attr_u8(q, FRA_PROTOCOL, RTPROT_KERNEL);
-			msg_end(q, true);
+				nl_attr_u32(q, FRA_PRIORITY, rules[i].pref);
+			nl_attr_u8(q, FRA_PROTOCOL, RTPROT_KERNEL);
+			nl_msg_end(q, true);
 		}
 	}
-	send_done(q);
+	nl_send_done(q, 0);
 	return 0;
 }
 
 /* ---- neighbours ----------------------------------------------------------------- */
 struct neigh_walk {
-	struct rq *q;
+	struct nlbuf *q;
 	uint32_t ifindex; /* filter, 0: any */
 	uint16_t flags;
 	/* a single match */
@@ -1464,7 +1287,7 @@ static uint16_t nud_of(enum vneigh_state s)
 static int neigh_one(void *ctx, const struct vneigh_info *n)
 {
 	struct neigh_walk *d = ctx;
-	struct rq *q = d->q;
+	struct nlbuf *q = d->q;
 	uint16_t state = nud_of(n->state);
 	struct ndmsg nd = {
 		.ndm_family = AF_INET,
@@ -1478,19 +1301,19 @@ static int neigh_one(void *ctx, const struct vneigh_info *n)
 		return 0;
 	if (d->ifindex && vif_index(n->ifp) != d->ifindex)
 		return 0;
-	msg_begin(q, RTM_NEWNEIGH, d->flags);
-	rq_put(q, &nd, sizeof(nd));
+	nl_msg_begin(q, RTM_NEWNEIGH, d->flags);
+	nl_put(q, &nd, sizeof(nd));
 	attr_in4(q, NDA_DST, n->addr.v4);
 	/* neigh_fill_info: the link address only while it is valid. */
 	if (state & (NUD_REACHABLE | NUD_STALE | NUD_PERMANENT))
-		attr_put(q, NDA_LLADDR, n->mac, 6);
-	attr_u32(q, NDA_PROBES, 0);
-	attr_put(q, NDA_CACHEINFO, &ci, sizeof(ci));
-	msg_end(q, true);
+		nl_attr_put(q, NDA_LLADDR, n->mac, 6);
+	nl_attr_u32(q, NDA_PROBES, 0);
+	nl_attr_put(q, NDA_CACHEINFO, &ci, sizeof(ci));
+	nl_msg_end(q, true);
 	return 0;
 }
 
-static int dump_neigh(struct rq *q, const struct nlmsghdr *nlh)
+static int dump_neigh(struct nlbuf *q, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[NDA_MAX + 1];
 	struct neigh_walk d = {.q = q, .flags = NLM_F_MULTI};
@@ -1507,7 +1330,7 @@ static int dump_neigh(struct rq *q, const struct nlmsghdr *nlh)
 		d.flags |= NLM_F_DUMP_FILTERED;
 	if (nd.ndm_family == AF_INET || nd.ndm_family == AF_UNSPEC)
 		vneigh_walk(q->vi, neigh_one, &d);
-	send_done(q);
+	nl_send_done(q, 0);
 	return 0;
 }
 
@@ -1522,7 +1345,7 @@ static int neigh_find_one(void *ctx, const struct vneigh_info *n)
 	return 0;
 }
 
-static int do_neigh(struct rq *q, const struct nlmsghdr *nlh, bool add)
+static int do_neigh(struct nlbuf *q, const struct nlmsghdr *nlh, bool add)
 {
 	const struct nlattr *tb[NDA_MAX + 1];
 	struct neigh_walk d = {.q = q};
@@ -1643,7 +1466,7 @@ static uint64_t prob_from_u32(uint32_t x)
 	}
 }
 
-static int netem_parse(struct rq *q, const struct nlattr *opt,
+static int netem_parse(struct nlbuf *q, const struct nlattr *opt,
 		       struct vshaper_params *p, bool change)
 {
 	const struct nlattr *tb[TCA_NETEM_MAX + 1];
@@ -1774,7 +1597,7 @@ static int netem_parse(struct rq *q, const struct nlattr *opt,
 	return 0;
 }
 
-static int tbf_parse(struct rq *q, const struct nlattr *opt,
+static int tbf_parse(struct nlbuf *q, const struct nlattr *opt,
 		     struct vshaper_params *p)
 {
 	const struct nlattr *tb[TCA_TBF_MAX + 1];
@@ -1813,7 +1636,7 @@ static int tbf_parse(struct rq *q, const struct nlattr *opt,
 }
 
 /* The attributes of one qdisc, in tc_fill_qdisc's order. */
-static void fill_qdisc(struct rq *q, struct ifnet *ifp, uint16_t type,
+static void fill_qdisc(struct nlbuf *q, struct ifnet *ifp, uint16_t type,
 		       uint16_t flags, bool dump)
 {
 	struct vshaper_params p;
@@ -1831,9 +1654,9 @@ static void fill_qdisc(struct rq *q, struct ifnet *ifp, uint16_t type,
 	struct tc_stats ts = {0};
 	uint64_t rate = p.bandwidth / 8;
 
-	msg_begin(q, type, flags);
-	rq_put(q, &t, sizeof(t));
-	attr_str(q, TCA_KIND, qkind_name(k, vif_flags(ifp) & VIFF_UP));
+	nl_msg_begin(q, type, flags);
+	nl_put(q, &t, sizeof(t));
+	nl_attr_str(q, TCA_KIND, qkind_name(k, vif_flags(ifp) & VIFF_UP));
 	if (k == QK_NETEM) {
 		struct tc_netem_qopt qo = {
 			.latency = (uint32_t)((p.delay_ns >> 6) > UINT32_MAX
@@ -1857,19 +1680,19 @@ static void fill_qdisc(struct rq *q, struct ifnet *ifp, uint16_t type,
 
 		/* netem_dump: TCA_OPTIONS is the qopt and the attributes
 		 * after it, one span. */
-		nest_begin(q, TCA_OPTIONS);
-		rq_put(q, &qo, sizeof(qo));
-		attr_put(q, TCA_NETEM_LATENCY64, &lat, 8);
-		attr_put(q, TCA_NETEM_JITTER64, &jit, 8);
-		attr_put(q, TCA_NETEM_CORR, &corr, sizeof(corr));
-		attr_put(q, TCA_NETEM_REORDER, &ro, sizeof(ro));
-		attr_put(q, TCA_NETEM_CORRUPT, &co, sizeof(co));
+		nl_nest_begin(q, TCA_OPTIONS);
+		nl_put(q, &qo, sizeof(qo));
+		nl_attr_put(q, TCA_NETEM_LATENCY64, &lat, 8);
+		nl_attr_put(q, TCA_NETEM_JITTER64, &jit, 8);
+		nl_attr_put(q, TCA_NETEM_CORR, &corr, sizeof(corr));
+		nl_attr_put(q, TCA_NETEM_REORDER, &ro, sizeof(ro));
+		nl_attr_put(q, TCA_NETEM_CORRUPT, &co, sizeof(co));
 		if (rate >= (1ull << 32)) {
-			attr_put(q, TCA_NETEM_RATE64, &rate, 8);
+			nl_attr_put(q, TCA_NETEM_RATE64, &rate, 8);
 			nr.rate = UINT32_MAX;
 		}
-		attr_put(q, TCA_NETEM_RATE, &nr, sizeof(nr));
-		nest_end(q);
+		nl_attr_put(q, TCA_NETEM_RATE, &nr, sizeof(nr));
+		nl_nest_end(q);
 	} else if (k == QK_TBF) {
 		struct tc_tbf_qopt qo = {0};
 		uint64_t burst = vif_mtu(ifp) + 14;
@@ -1886,13 +1709,13 @@ static void fill_qdisc(struct rq *q, struct ifnet *ifp, uint16_t type,
 		qo.limit = (uint32_t)(p.queue_bytes > UINT32_MAX ? UINT32_MAX
 								  : p.queue_bytes);
 		qo.buffer = (uint32_t)((ns >> 6) > UINT32_MAX ? UINT32_MAX : ns >> 6);
-		nest_begin(q, TCA_OPTIONS);
-		attr_put(q, TCA_TBF_PARMS, &qo, sizeof(qo));
+		nl_nest_begin(q, TCA_OPTIONS);
+		nl_attr_put(q, TCA_TBF_PARMS, &qo, sizeof(qo));
 		if (rate >= (1ull << 32))
-			attr_put(q, TCA_TBF_RATE64, &rate, 8);
-		nest_end(q);
+			nl_attr_put(q, TCA_TBF_RATE64, &rate, 8);
+		nl_nest_end(q);
 	}
-	attr_u8(q, TCA_HW_OFFLOAD, 0);
+	nl_attr_u8(q, TCA_HW_OFFLOAD, 0);
 	if (k != QK_NONE && vif_shaper_stats(ifp, VSHAPE_EGRESS, &st) == 0) {
 		sb.packets = (uint32_t)st.sent;
 		sq.qlen = (uint32_t)st.queued_pkts;
@@ -1900,24 +1723,24 @@ static void fill_qdisc(struct rq *q, struct ifnet *ifp, uint16_t type,
 		sq.drops = (uint32_t)(st.dropped_loss + st.dropped_ber +
 				      st.dropped_queue + st.flushed);
 	}
-	nest_begin(q, TCA_STATS2);
-	attr_put(q, TCA_STATS_BASIC, &sb, sizeof(sb));
+	nl_nest_begin(q, TCA_STATS2);
+	nl_attr_put(q, TCA_STATS_BASIC, &sb, sizeof(sb));
 	if (st.sent > UINT32_MAX)
-		attr_put(q, TCA_STATS_PKT64, &st.sent, 8);
-	attr_put(q, TCA_STATS_QUEUE, &sq, sizeof(sq));
-	nest_end(q);
+		nl_attr_put(q, TCA_STATS_PKT64, &st.sent, 8);
+	nl_attr_put(q, TCA_STATS_QUEUE, &sq, sizeof(sq));
+	nl_nest_end(q);
 	ts.packets = sb.packets;
 	ts.drops = sq.drops;
 	ts.qlen = sq.qlen;
 	ts.backlog = sq.backlog;
-	attr_put(q, TCA_STATS, &ts, sizeof(ts));
-	msg_end(q, dump);
+	nl_attr_put(q, TCA_STATS, &ts, sizeof(ts));
+	nl_msg_end(q, dump);
 }
 
 /* tc_dump_qdisc: every device's root, whatever tcm_ifindex says (tc
  * filters by device itself); a down device without a shaper has the
  * built-in noop qdisc, which is never dumped. */
-static int dump_qdisc(struct rq *q, const struct nlmsghdr *nlh)
+static int dump_qdisc(struct nlbuf *q, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[TCA_MAX + 1];
 	struct tcmsg t;
@@ -1934,13 +1757,14 @@ static int dump_qdisc(struct rq *q, const struct nlmsghdr *nlh)
 			continue;
 		fill_qdisc(q, ifp, RTM_NEWQDISC, NLM_F_MULTI, true);
 	}
-	send_done(q);
+	nl_send_done(q, 0);
 	return 0;
 }
 
 /* The kind a request names, "" when none. */
-static int qdisc_req(struct rq *q, const struct nlmsghdr *nlh, struct tcmsg *t,
-		     const struct nlattr **tb, char kind[16], struct ifnet **ifp)
+static int qdisc_req(struct nlbuf *q, const struct nlmsghdr *nlh,
+		     struct tcmsg *t, const struct nlattr **tb, char kind[16],
+		     struct ifnet **ifp)
 {
 	int err = parse_attrs(q, nlh, sizeof(*t), tb, TCA_MAX);
 
@@ -1958,7 +1782,8 @@ static int qdisc_req(struct rq *q, const struct nlmsghdr *nlh, struct tcmsg *t,
 }
 
 /* RTM_DELQDISC and RTM_GETQDISC: tc_get_qdisc. */
-static int do_getdel_qdisc(struct rq *q, const struct nlmsghdr *nlh, bool del)
+static int do_getdel_qdisc(struct nlbuf *q, const struct nlmsghdr *nlh,
+			   bool del)
 {
 	const struct nlattr *tb[TCA_MAX + 1];
 	struct vshaper_params p;
@@ -1997,7 +1822,7 @@ static int do_getdel_qdisc(struct rq *q, const struct nlmsghdr *nlh, bool del)
 			       "Invalid qdisc name: must match existing qdisc");
 	if (!del) {
 		fill_qdisc(q, ifp, RTM_NEWQDISC, 0, false);
-		rq_flush(q);
+		nl_flush(q);
 		return 0;
 	}
 	if (t.tcm_parent == 0)
@@ -2007,7 +1832,7 @@ static int do_getdel_qdisc(struct rq *q, const struct nlmsghdr *nlh, bool del)
 	return vif_shaper_set(ifp, VSHAPE_EGRESS, NULL);
 }
 
-static int qdisc_create(struct rq *q, struct ifnet *ifp, const char *kind,
+static int qdisc_create(struct nlbuf *q, struct ifnet *ifp, const char *kind,
 			const struct nlattr *opt)
 {
 	struct vshaper_params p;
@@ -2030,7 +1855,7 @@ static int qdisc_create(struct rq *q, struct ifnet *ifp, const char *kind,
 }
 
 /* RTM_NEWQDISC: tc_modify_qdisc, for the root of egress only. */
-static int do_newqdisc(struct rq *q, const struct nlmsghdr *nlh)
+static int do_newqdisc(struct nlbuf *q, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[TCA_MAX + 1];
 	struct vshaper_params p;
@@ -2103,7 +1928,7 @@ static int do_newqdisc(struct rq *q, const struct nlmsghdr *nlh)
 /* One request. A non-zero return is answered with NLMSG_ERROR by the
  * caller, except -EINTR: a dump, answered already and never acked (the
  * kernel's netlink_rcv_skb does the same). */
-static int handle(struct rq *q, const struct nlmsghdr *nlh)
+static int handle(struct nlbuf *q, const struct nlmsghdr *nlh, void *ctx)
 {
 	uint16_t type = nlh->nlmsg_type;
 	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
@@ -2137,7 +1962,7 @@ static int handle(struct rq *q, const struct nlmsghdr *nlh)
 		default:
 			/* Nothing of that kind here (qdiscs, netconf, nsids,
 			 * nexthops, stats...): an empty dump, never silence. */
-			send_done(q);
+			nl_send_done(q, 0);
 			err = 0;
 			break;
 		}
@@ -2171,104 +1996,18 @@ static int handle(struct rq *q, const struct nlmsghdr *nlh)
 	}
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	while (len--)
-		if (*p++)
-			return false;
-	return true;
-}
-
-/* A header the datagram cuts short: answer with what there is of it. */
-static void framing_error(struct rq *q, const uint8_t *p, size_t len)
-{
-	struct nlmsghdr h = {0};
-	unsigned opts = q->opts;
-
-	memcpy(&h, p, len < sizeof(h) ? len : sizeof(h));
-	h.nlmsg_len = sizeof(h);
-	q->nlh = &h;
-	q->opts |= RTNL_F_CAP_ACK; /* the rest is not there to echo */
-	q->why = "Truncated message";
-	send_error(q, -EINVAL);
-	q->opts = opts;
-	q->nlh = NULL;
-}
-
-/* One message, copied to aligned memory: a program may send from any
- * offset, and the handlers read structures in place. */
-static int one_message(struct rq *q, const uint8_t *p, uint32_t len)
-{
-	struct nlmsghdr *m = calloc(1, NLMSG_ALIGN(len) + NLMSG_ALIGNTO);
-	int err = 0;
-
-	if (!m)
-		return -ENOMEM;
-	memcpy(m, p, len);
-	q->nlh = m;
-	q->why = NULL;
-	/* Only requests are handled; control messages (NOOP, DONE,
-	 * ERROR...) and answers are at most acked. */
-	if ((m->nlmsg_flags & NLM_F_REQUEST) && m->nlmsg_type >= NLMSG_MIN_TYPE)
-		err = handle(q, m);
-	if (q->nomem && err != -EINTR)
-		err = -ENOMEM;
-	q->nomem = false;
-	q->len = 0;
-	if (err != -EINTR && (err || (m->nlmsg_flags & NLM_F_ACK)))
-		send_error(q, err);
-	q->nlh = NULL;
-	free(m);
-	return 0;
-}
-
 int rtnl_request_opts(struct vimage *vi, uint32_t portid, const void *dgram,
 		      size_t len, unsigned opts, const struct rtnl_out *out)
 {
-	struct rq q = {.vi = vi, .portid = portid, .opts = opts, .out = out};
-	const uint8_t *p = dgram;
-	int ret = 0;
+	struct nlbuf q = {
+		.vi = vi,
+		.portid = portid,
+		.opts = opts,
+		.trunc_opts = RTNL_F_CAP_ACK,
+		.out = out,
+	};
 
-	if (!dgram || len < NLMSG_HDRLEN) {
-		if (dgram && len && !all_zero(p, len))
-			framing_error(&q, p, len);
-		free(q.buf);
-		return -EINVAL;
-	}
-	while (len > 0) {
-		const struct nlmsghdr *nlh = (const void *)p;
-		uint32_t mlen;
-		size_t step;
-
-		if (len < NLMSG_HDRLEN) {
-			/* Trailing bytes: zero padding is no message. */
-			if (!all_zero(p, len)) {
-				framing_error(&q, p, len);
-				ret = -EINVAL;
-			}
-			break;
-		}
-		memcpy(&mlen, &nlh->nlmsg_len, sizeof(mlen));
-		/* netlink_rcv_skb: a length below the header ends the
-		 * datagram (ip's zero padding after a dump request). */
-		if (mlen < NLMSG_HDRLEN)
-			break;
-		if (mlen > len) {
-			framing_error(&q, p, len);
-			ret = -EINVAL;
-			break;
-		}
-		ret = one_message(&q, p, mlen);
-		if (ret)
-			break;
-		step = NLMSG_ALIGN(mlen);
-		if (step >= len)
-			break;
-		p += step;
-		len -= step;
-	}
-	free(q.buf);
-	return ret;
+	return nl_rcv(&q, dgram, len, handle, NULL);
 }
 
 int rtnl_request(struct vimage *vi, uint32_t portid, const void *dgram,

@@ -24,6 +24,7 @@
 
 #include <vimage/socket.h>
 
+#include "daemon/nlmsg.h"
 #include "daemon/sockdiag.h"
 
 /* Linux's sk_state numbers (include/net/tcp_states.h). */
@@ -49,145 +50,6 @@
 
 #define TCPINFO_MAX 256 /* more than Linux 6.x's struct tcp_info */
 #define CC_NAME_MAX 16  /* TCP_CA_NAME_MAX */
-
-/* ---- reply buffer ---------------------------------------------------------- */
-struct sq {
-	uint32_t portid;
-	const struct rtnl_out *out;
-	const struct nlmsghdr *nlh; /* the request being answered */
-	uint8_t *buf;
-	size_t len, cap;
-	size_t msg; /* offset of the message being built */
-	bool nomem;
-};
-
-static bool sq_reserve(struct sq *q, size_t more)
-{
-	size_t cap;
-	uint8_t *p;
-
-	if (q->nomem)
-		return false;
-	if (q->len + more <= q->cap)
-		return true;
-	cap = q->cap ? q->cap : RTNL_DGRAM_MAX + 4096;
-	while (cap < q->len + more)
-		cap *= 2;
-	p = realloc(q->buf, cap);
-	if (!p) {
-		q->nomem = true;
-		return false;
-	}
-	q->buf = p;
-	q->cap = cap;
-	return true;
-}
-
-static void *sq_put(struct sq *q, const void *data, size_t len)
-{
-	size_t alen = NLMSG_ALIGN(len);
-	uint8_t *p;
-
-	if (!sq_reserve(q, alen))
-		return NULL;
-	p = q->buf + q->len;
-	if (data)
-		memcpy(p, data, len);
-	else
-		memset(p, 0, len);
-	memset(p + len, 0, alen - len);
-	q->len += alen;
-	return p;
-}
-
-static void sq_flush(struct sq *q)
-{
-	if (q->len && !q->nomem)
-		q->out->emit(q->out->arg, q->buf, q->len);
-	q->len = 0;
-	q->msg = 0;
-}
-
-static void msg_begin(struct sq *q, uint16_t type, uint16_t flags)
-{
-	struct nlmsghdr h = {
-		.nlmsg_type = type,
-		.nlmsg_flags = flags,
-		.nlmsg_seq = q->nlh->nlmsg_seq,
-		.nlmsg_pid = q->portid,
-	};
-
-	q->msg = q->len;
-	sq_put(q, &h, sizeof(h));
-}
-
-/* Close the message; in a dump, one that overflows the datagram moves to
- * the next, as the kernel's dump does when its skb is full. */
-static void msg_end(struct sq *q, bool dump)
-{
-	size_t mlen;
-
-	if (q->nomem)
-		return;
-	mlen = q->len - q->msg;
-	((struct nlmsghdr *)(q->buf + q->msg))->nlmsg_len = (uint32_t)mlen;
-	if (dump && q->msg > 0 && q->len > RTNL_DGRAM_MAX) {
-		q->out->emit(q->out->arg, q->buf, q->msg);
-		memmove(q->buf, q->buf + q->msg, mlen);
-		q->len = mlen;
-		q->msg = 0;
-	}
-}
-
-static void attr_put(struct sq *q, uint16_t type, const void *data, size_t len)
-{
-	struct nlattr a = {.nla_len = (uint16_t)(NLA_HDRLEN + len),
-			   .nla_type = type};
-
-	if (!sq_reserve(q, NLA_HDRLEN + NLA_ALIGN(len)))
-		return;
-	sq_put(q, &a, sizeof(a));
-	sq_put(q, data, len);
-}
-
-static void attr_u8(struct sq *q, uint16_t type, uint8_t v)
-{
-	attr_put(q, type, &v, 1);
-}
-
-static void attr_u32(struct sq *q, uint16_t type, uint32_t v)
-{
-	attr_put(q, type, &v, 4);
-}
-
-/* NLMSG_ERROR: Linux echoes the whole request after an error and only its
- * header after a success (NLM_F_CAPPED). */
-static void send_error(struct sq *q, int err)
-{
-	const struct nlmsghdr *req = q->nlh;
-	struct nlmsgerr e = {.error = err, .msg = *req};
-	bool capped = err == 0;
-
-	sq_flush(q);
-	msg_begin(q, NLMSG_ERROR, capped ? NLM_F_CAPPED : 0);
-	sq_put(q, &e, sizeof(e));
-	if (!capped && req->nlmsg_len > sizeof(*req))
-		sq_put(q, req + 1, req->nlmsg_len - sizeof(*req));
-	msg_end(q, false);
-	sq_flush(q);
-}
-
-/* NLMSG_DONE carrying the dump's status, in the dump's last datagram when
- * it fits. */
-static void send_done(struct sq *q, int status)
-{
-	if (q->len + NLMSG_SPACE(sizeof(status)) > RTNL_DGRAM_MAX)
-		sq_flush(q);
-	msg_begin(q, NLMSG_DONE, NLM_F_MULTI);
-	sq_put(q, &status, sizeof(status));
-	msg_end(q, false);
-	sq_flush(q);
-}
 
 /* ---- the sockets ----------------------------------------------------------------- */
 enum sk_kind { SK_TCP, SK_UDP, SK_RAW };
@@ -405,7 +267,7 @@ static bool want(const struct dreq *r, int ext)
 }
 
 /* inet_sk_diag_fill */
-static void fill_sock(struct sq *q, const struct dreq *r, const struct sk *k,
+static void fill_sock(struct nlbuf *q, const struct dreq *r, const struct sk *k,
 		      uint16_t flags)
 {
 	struct inet_diag_msg m;
@@ -425,14 +287,14 @@ static void fill_sock(struct sq *q, const struct dreq *r, const struct sk *k,
 	m.idiag_uid = (uint32_t)k->ps.uid;
 	m.idiag_inode = (uint32_t)k->ps.inode;
 
-	msg_begin(q, r->type, flags);
-	sq_put(q, &m, sizeof(m));
-	attr_u8(q, INET_DIAG_SHUTDOWN, k->shutdown);
+	nl_msg_begin(q, r->type, flags);
+	nl_put(q, &m, sizeof(m));
+	nl_attr_u8(q, INET_DIAG_SHUTDOWN, k->shutdown);
 	if (want(r, INET_DIAG_TOS))
-		attr_u8(q, INET_DIAG_TOS, k->tos);
+		nl_attr_u8(q, INET_DIAG_TOS, k->tos);
 	if (want(r, INET_DIAG_TCLASS))
-		attr_u32(q, INET_DIAG_CLASS_ID, 0); /* sk_priority */
-	attr_put(q, INET_DIAG_SOCKOPT, sockopt, sizeof(sockopt));
+		nl_attr_u32(q, INET_DIAG_CLASS_ID, 0); /* sk_priority */
+	nl_attr_put(q, INET_DIAG_SOCKOPT, sockopt, sizeof(sockopt));
 	if (want(r, INET_DIAG_MEMINFO)) {
 		struct inet_diag_meminfo mi = {
 			.idiag_rmem = k->rxq,
@@ -442,7 +304,7 @@ static void fill_sock(struct sq *q, const struct dreq *r, const struct sk *k,
 				      : 0,
 		};
 
-		attr_put(q, INET_DIAG_MEMINFO, &mi, sizeof(mi));
+		nl_attr_put(q, INET_DIAG_MEMINFO, &mi, sizeof(mi));
 	}
 	if (want(r, INET_DIAG_SKMEMINFO)) {
 		uint32_t mem[SK_MEMINFO_VARS] = {0};
@@ -455,17 +317,17 @@ static void fill_sock(struct sq *q, const struct dreq *r, const struct sk *k,
 		mem[SK_MEMINFO_WMEM_ALLOC] = k->kind == SK_TCP ? 0 : k->txq;
 		mem[SK_MEMINFO_SNDBUF] = k->sndbuf;
 		mem[SK_MEMINFO_WMEM_QUEUED] = tcp_q ? k->txq : 0;
-		attr_put(q, INET_DIAG_SKMEMINFO, mem, sizeof(mem));
+		nl_attr_put(q, INET_DIAG_SKMEMINFO, mem, sizeof(mem));
 	}
 	if (k->kind == SK_RAW)
-		attr_u8(q, INET_DIAG_PROTOCOL, (uint8_t)k->protocol);
+		nl_attr_u8(q, INET_DIAG_PROTOCOL, (uint8_t)k->protocol);
 	if (k->kind == SK_TCP) {
 		if (want(r, INET_DIAG_INFO))
-			attr_put(q, INET_DIAG_INFO, k->info, k->info_len);
+			nl_attr_put(q, INET_DIAG_INFO, k->info, k->info_len);
 		if (want(r, INET_DIAG_CONG))
-			attr_put(q, INET_DIAG_CONG, k->cc, strlen(k->cc) + 1);
+			nl_attr_str(q, INET_DIAG_CONG, k->cc);
 	}
-	msg_end(q, flags & NLM_F_MULTI);
+	nl_msg_end(q, flags & NLM_F_MULTI);
 }
 
 /* ---- dumps ----------------------------------------------------------------------- */
@@ -510,22 +372,22 @@ static bool dump_match(const struct dreq *r, const struct sk *k, int pass)
 	return true;
 }
 
-static int dump_inet(struct sq *q, const struct dreq *r, struct vimage *vi,
+static int dump_inet(struct nlbuf *q, const struct dreq *r, struct vimage *vi,
 		     procnet_walk_fn walk, void *wctx)
 {
 	struct sk_list l;
 	enum sk_kind kind;
 
 	if (r->protocol == IPPROTO_UDPLITE) {
-		send_done(q, 0);
+		nl_send_done(q, 0);
 		return 0;
 	}
 	if (!proto_kind(r->protocol, &kind)) {
-		send_done(q, -ENOENT); /* inet_diag_lock_handler */
+		nl_send_done(q, -ENOENT); /* inet_diag_lock_handler */
 		return 0;
 	}
 	if (r->family == AF_INET6) {
-		send_done(q, 0);
+		nl_send_done(q, 0);
 		return 0;
 	}
 	if (sk_gather(vi, walk, wctx, &l))
@@ -537,7 +399,7 @@ static int dump_inet(struct sq *q, const struct dreq *r, struct vimage *vi,
 	free(l.s);
 	if (q->nomem)
 		return -ENOMEM;
-	send_done(q, 0);
+	nl_send_done(q, 0);
 	return 0;
 }
 
@@ -566,7 +428,7 @@ static int exact_score(const struct dreq *r, const struct sk *k)
 	return 2;
 }
 
-static int exact_inet(struct sq *q, const struct dreq *r, struct vimage *vi,
+static int exact_inet(struct nlbuf *q, const struct dreq *r, struct vimage *vi,
 		      procnet_walk_fn walk, void *wctx)
 {
 	const struct sk *best = NULL;
@@ -605,7 +467,7 @@ static int exact_inet(struct sq *q, const struct dreq *r, struct vimage *vi,
 		if (q->nomem)
 			err = -ENOMEM;
 		else
-			sq_flush(q);
+			nl_flush(q);
 	}
 	free(l.s);
 	return err;
@@ -656,7 +518,7 @@ static bool is_dump(const struct nlmsghdr *nlh)
 
 /* Returns -EINTR when a dump was answered (no ack follows), else 0 or the
  * error to report. */
-static int do_inet(struct sq *q, const struct nlmsghdr *nlh, struct dreq *r,
+static int do_inet(struct nlbuf *q, const struct nlmsghdr *nlh, struct dreq *r,
 		   size_t hdrlen, struct vimage *vi, procnet_walk_fn walk,
 		   void *wctx)
 {
@@ -671,7 +533,7 @@ static int do_inet(struct sq *q, const struct nlmsghdr *nlh, struct dreq *r,
 	return exact_inet(q, r, vi, walk, wctx);
 }
 
-static int do_by_family(struct sq *q, const struct nlmsghdr *nlh,
+static int do_by_family(struct nlbuf *q, const struct nlmsghdr *nlh,
 			struct vimage *vi, procnet_walk_fn walk, void *wctx)
 {
 	size_t plen = nlh->nlmsg_len - NLMSG_HDRLEN;
@@ -707,7 +569,7 @@ static int do_by_family(struct sq *q, const struct nlmsghdr *nlh,
 			return -EOPNOTSUPP;
 		if (!is_dump(nlh))
 			return -ENOENT;
-		send_done(q, 0);
+		nl_send_done(q, 0);
 		return -EINTR;
 	case AF_PACKET:	 /* struct packet_diag_req, 16 bytes */
 	case AF_NETLINK: /* struct netlink_diag_req, 24 bytes */
@@ -715,7 +577,7 @@ static int do_by_family(struct sq *q, const struct nlmsghdr *nlh,
 			return -EINVAL;
 		if (nlh->nlmsg_type == SOCK_DESTROY || !is_dump(nlh))
 			return -EOPNOTSUPP;
-		send_done(q, 0);
+		nl_send_done(q, 0);
 		return -EINTR;
 	default:
 		return -ENOENT; /* no handler for the family */
@@ -723,7 +585,7 @@ static int do_by_family(struct sq *q, const struct nlmsghdr *nlh,
 }
 
 /* TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK: inet_diag_rcv_msg_compat */
-static int do_compat(struct sq *q, const struct nlmsghdr *nlh,
+static int do_compat(struct nlbuf *q, const struct nlmsghdr *nlh,
 		     struct vimage *vi, procnet_walk_fn walk, void *wctx)
 {
 	struct inet_diag_req rc;
@@ -743,8 +605,8 @@ static int do_compat(struct sq *q, const struct nlmsghdr *nlh,
 	return do_inet(q, nlh, &r, sizeof(rc), vi, walk, wctx);
 }
 
-static int handle(struct sq *q, const struct nlmsghdr *nlh, struct vimage *vi,
-		  procnet_walk_fn walk, void *wctx)
+static int handle_one(struct nlbuf *q, const struct nlmsghdr *nlh,
+		      struct vimage *vi, procnet_walk_fn walk, void *wctx)
 {
 	switch (nlh->nlmsg_type) {
 	case TCPDIAG_GETSOCK:
@@ -758,96 +620,26 @@ static int handle(struct sq *q, const struct nlmsghdr *nlh, struct vimage *vi,
 	}
 }
 
-/* ---- framing --------------------------------------------------------------------- */
-static bool all_zero(const uint8_t *p, size_t len)
+struct walk_ctx {
+	procnet_walk_fn walk;
+	void *wctx;
+};
+
+/* A reply cut short by a failed allocation is -ENOMEM, dump or not. */
+static int handle(struct nlbuf *q, const struct nlmsghdr *nlh, void *ctx)
 {
-	while (len--)
-		if (*p++)
-			return false;
-	return true;
-}
+	const struct walk_ctx *w = ctx;
+	int err = handle_one(q, nlh, q->vi, w->walk, w->wctx);
 
-/* A header the datagram cuts short: answered with what there is of it. */
-static void framing_error(struct sq *q, const uint8_t *p, size_t len)
-{
-	struct nlmsghdr h = {0};
-
-	memcpy(&h, p, len < sizeof(h) ? len : sizeof(h));
-	h.nlmsg_len = sizeof(h); /* the rest is not there to echo */
-	q->nlh = &h;
-	send_error(q, -EINVAL);
-	q->nlh = NULL;
-}
-
-/* One message, copied to aligned memory (a program may send from any
- * offset). */
-static int one_message(struct sq *q, const uint8_t *p, uint32_t len,
-		       struct vimage *vi, procnet_walk_fn walk, void *wctx)
-{
-	struct nlmsghdr *m = calloc(1, NLMSG_ALIGN(len) + NLMSG_ALIGNTO);
-	int err = 0;
-
-	if (!m)
-		return -ENOMEM;
-	memcpy(m, p, len);
-	q->nlh = m;
-	if ((m->nlmsg_flags & NLM_F_REQUEST) && m->nlmsg_type >= NLMSG_MIN_TYPE)
-		err = handle(q, m, vi, walk, wctx);
-	if (q->nomem) {
-		q->nomem = false;
-		q->len = 0;
-		err = -ENOMEM;
-	}
-	q->len = 0;
-	if (err != -EINTR && (err || (m->nlmsg_flags & NLM_F_ACK)))
-		send_error(q, err);
-	q->nlh = NULL;
-	free(m);
-	return 0;
+	return q->nomem ? -ENOMEM : err;
 }
 
 int sockdiag_request(struct vimage *vi, uint32_t portid, const void *dgram,
 		     size_t len, procnet_walk_fn walk, void *wctx,
 		     const struct rtnl_out *out)
 {
-	struct sq q = {.portid = portid, .out = out};
-	const uint8_t *p = dgram;
-	int ret = 0;
+	struct nlbuf q = {.vi = vi, .portid = portid, .out = out};
+	struct walk_ctx w = {.walk = walk, .wctx = wctx};
 
-	if (!dgram || len < NLMSG_HDRLEN) {
-		if (dgram && len && !all_zero(p, len))
-			framing_error(&q, p, len);
-		free(q.buf);
-		return -EINVAL;
-	}
-	while (len > 0) {
-		uint32_t mlen;
-		size_t step;
-
-		if (len < NLMSG_HDRLEN) {
-			if (!all_zero(p, len)) {
-				framing_error(&q, p, len);
-				ret = -EINVAL;
-			}
-			break;
-		}
-		memcpy(&mlen, p, sizeof(mlen));
-		if (mlen < NLMSG_HDRLEN)
-			break; /* netlink_rcv_skb: the end (zero padding) */
-		if (mlen > len) {
-			framing_error(&q, p, len);
-			ret = -EINVAL;
-			break;
-		}
-		ret = one_message(&q, p, mlen, vi, walk, wctx);
-		if (ret)
-			break;
-		step = NLMSG_ALIGN(mlen);
-		if (step >= len)
-			break;
-		p += step;
-		len -= step;
-	}
-	free(q.buf);
-	return ret;
+	return nl_rcv(&q, dgram, len, handle, &w);
 }
