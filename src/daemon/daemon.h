@@ -93,6 +93,7 @@ struct daemon {
 	unsigned nclients;
 	struct client *clients;
 	struct client *dead_clients;
+	bool clients_rescan; /* a deferred reply went out: look at all */
 	struct capture *captures;
 	struct ping_job *pings;
 	struct tap_att *taps;

@@ -210,6 +210,7 @@ static void ping_finish(struct daemon *d, struct ping_job **pp, int err,
 			ctl_buf_free(&b);
 		}
 		j->client->waiting = false;
+		d->clients_rescan = true; /* its held-back input, its eof */
 	}
 	vsock_close(j->so);
 	*pp = j->next;

@@ -598,7 +598,11 @@ static void run(struct daemon *d)
 		next = world_next_deadline(d->w);
 		if (pnext < next)
 			next = pnext;
-		n = epoll_wait(d->ep, evs, 64, timeout_ms(next, daemon_now(d)));
+		/* A deferred reply queued just now goes out without waiting
+		 * for the next event. */
+		n = epoll_wait(d->ep, evs, 64,
+			       d->clients_rescan ? 0
+						 : timeout_ms(next, daemon_now(d)));
 		if (n < 0 && errno != EINTR) {
 			daemon_log(d, VLOG_ERR, "epoll_wait: %s",
 				   strerror(errno));
@@ -640,8 +644,12 @@ static void run(struct daemon *d)
 			}
 		}
 		/* Deferred replies were queued outside client_readable;
-		 * input held back while one was pending may now be handled. */
-		for (struct client *c = d->clients, *nx; c; c = nx) {
+		 * input held back while one was pending may now be handled.
+		 * Only then: with many programs attached, a walk of every
+		 * client per event would cost more than the event. */
+		for (struct client *c = d->clients_rescan ? d->clients : NULL,
+				   *nx;
+		     c; c = nx) {
 			nx = c->next;
 			if (!c->waiting && c->in_len && !c->closing)
 				client_process(d, c);
@@ -652,6 +660,7 @@ static void run(struct daemon *d)
 			else
 				client_events(d, c);
 		}
+		d->clients_rescan = false;
 		ss_run(d);
 		ss_reap(d);
 		clients_reap(d);
