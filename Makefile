@@ -149,9 +149,9 @@ $(B)/sysprogs/%: tests/system/progs/%.c
 sysprogs: $(SYSPROGS)
 
 # The rtnetlink emulation parses what programs send: fuzzed with the core.
-$(B)/fuzz/fuzz_rtnl: tests/fuzz/fuzz_rtnl.c src/daemon/nlmsg.c src/daemon/nlmsg.h src/daemon/rtnl.c src/daemon/rtnl.h src/daemon/sockdiag.c src/daemon/sockdiag.h $(CORE_SRCS)
+$(B)/fuzz/fuzz_rtnl: tests/fuzz/fuzz_rtnl.c src/daemon/nlmsg.c src/daemon/nlmsg.h src/daemon/rtnl.c src/daemon/rtnl.h src/daemon/sockdiag.c src/daemon/sockdiag.h src/daemon/procnet.c $(CORE_SRCS)
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -no-pie -o $@ $< src/daemon/nlmsg.c src/daemon/rtnl.c src/daemon/sockdiag.c $(CORE_SRCS) -lm
+	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -no-pie -o $@ $< src/daemon/nlmsg.c src/daemon/rtnl.c src/daemon/sockdiag.c src/daemon/procnet.c $(CORE_SRCS) -lm
 
 system: $(B)/vimaged $(B)/vimage $(B)/libvimage-preload.so $(SYSPROGS)
 	tests/system/run.sh; rc=$$?; tests/system/preload.sh && exit $$rc

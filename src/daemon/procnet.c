@@ -308,10 +308,8 @@ struct sk {
 };
 
 struct sk_list {
-	struct vimage *vi;
 	struct sk *s;
-	size_t n, cap;
-	bool nomem;
+	size_t n;
 };
 
 static int get_int(struct vsocket *so, int name, int *v)
@@ -385,45 +383,78 @@ static bool sk_read(struct sk *k)
 	return true;
 }
 
-static int sk_collect(void *ctx, const struct procnet_sock *s)
+/* ---- the caller's sockets, gathered --------------------------------------- */
+struct gather {
+	struct vimage *vi;
+	size_t elem, n, cap;
+	uint8_t *recs;
+	bool (*read)(void *rec, const struct procnet_sock *s);
+	bool nomem;
+};
+
+static int gather_one(void *ctx, const struct procnet_sock *s)
 {
-	struct sk_list *l = ctx;
-	struct sk *k;
+	struct gather *g = ctx;
+	uint8_t *rec;
 
-	if (!s || !s->so || vsock_vimage(s->so) != l->vi)
+	if (!s || !s->so || vsock_vimage(s->so) != g->vi)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct sk *ns = realloc(l->s, cap * sizeof(*ns));
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		uint8_t *nr = realloc(g->recs, cap * g->elem);
 
-		if (!ns) {
-			l->nomem = true;
+		if (!nr) {
+			g->nomem = true;
 			return 1;
 		}
-		l->s = ns;
-		l->cap = cap;
+		g->recs = nr;
+		g->cap = cap;
 	}
-	k = &l->s[l->n];
-	memset(k, 0, sizeof(*k));
-	k->ps = *s;
-	if (sk_read(k))
-		l->n++;
+	rec = g->recs + g->n * g->elem;
+	memset(rec, 0, g->elem);
+	if (g->read(rec, s))
+		g->n++;
 	return 0;
 }
 
+int procnet_gather(struct vimage *vi, procnet_walk_fn walk, void *wctx,
+		   size_t elem, bool (*read)(void *rec,
+					     const struct procnet_sock *s),
+		   void **out, size_t *n)
+{
+	struct gather g = {.vi = vi, .elem = elem, .read = read};
+
+	if (walk)
+		walk(wctx, vi, gather_one, &g);
+	if (g.nomem) {
+		free(g.recs);
+		*out = NULL;
+		*n = 0;
+		return -ENOMEM;
+	}
+	*out = g.recs;
+	*n = g.n;
+	return 0;
+}
+
+static bool sk_load(void *rec, const struct procnet_sock *s)
+{
+	struct sk *k = rec;
+
+	k->ps = *s;
+	return sk_read(k);
+}
+
+/* The sockets of vi, read (procnet_gather); -ENOMEM. */
 static int sk_gather(struct vimage *vi, procnet_walk_fn walk, void *wctx,
 		     struct sk_list *l)
 {
-	memset(l, 0, sizeof(*l));
-	l->vi = vi;
-	if (walk)
-		walk(wctx, vi, sk_collect, l);
-	if (l->nomem) {
-		free(l->s);
-		l->s = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	void *s = NULL;
+	int rc = procnet_gather(vi, walk, wctx, sizeof(struct sk), sk_load, &s,
+				&l->n);
+
+	l->s = s;
+	return rc;
 }
 
 /* get_tcp4_sock */

@@ -49,6 +49,15 @@ typedef void (*procnet_walk_fn)(void *wctx, struct vimage *vi,
 int procnet_render(struct vimage *vi, const char *name, procnet_walk_fn walk,
 		   void *wctx, char **out, size_t *len);
 
+/* Every socket of vi that walk gives, read into an array of elem-byte
+ * records: read(rec, s) fills a zeroed record and says whether to keep it.
+ * *out (malloc'd, the caller frees it) and *n; -ENOMEM. Shared by the
+ * /proc/net files and sock_diag, which read different things. */
+int procnet_gather(struct vimage *vi, procnet_walk_fn walk, void *wctx,
+		   size_t elem,
+		   bool (*read)(void *rec, const struct procnet_sock *s),
+		   void **out, size_t *n);
+
 /* Is path one of the files above ("/proc/net/tcp", "/proc/self/net/tcp",
  * "/proc/thread-self/net/tcp", "/proc/<pid>/net/tcp")? Sets *name to the
  * last component (a pointer into path). */

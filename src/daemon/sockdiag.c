@@ -68,10 +68,8 @@ struct sk {
 };
 
 struct sk_list {
-	struct vimage *vi;
 	struct sk *s;
-	size_t n, cap;
-	bool nomem;
+	size_t n;
 };
 
 static int get_opt(struct vsocket *so, int level, int name, int *v)
@@ -208,45 +206,24 @@ static bool sk_read(struct sk *k)
 	return sk_read_dgram(k, type);
 }
 
-static int sk_collect(void *ctx, const struct procnet_sock *s)
+static bool sk_load(void *rec, const struct procnet_sock *s)
 {
-	struct sk_list *l = ctx;
-	struct sk *k;
+	struct sk *k = rec;
 
-	if (!s || !s->so || vsock_vimage(s->so) != l->vi)
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct sk *ns = realloc(l->s, cap * sizeof(*ns));
-
-		if (!ns) {
-			l->nomem = true;
-			return 1;
-		}
-		l->s = ns;
-		l->cap = cap;
-	}
-	k = &l->s[l->n];
-	memset(k, 0, sizeof(*k));
 	k->ps = *s;
-	if (sk_read(k))
-		l->n++;
-	return 0;
+	return sk_read(k);
 }
 
+/* The sockets of vi, read (procnet_gather); -ENOMEM. */
 static int sk_gather(struct vimage *vi, procnet_walk_fn walk, void *wctx,
 		     struct sk_list *l)
 {
-	memset(l, 0, sizeof(*l));
-	l->vi = vi;
-	if (walk)
-		walk(wctx, vi, sk_collect, l);
-	if (l->nomem) {
-		free(l->s);
-		l->s = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	void *s = NULL;
+	int rc = procnet_gather(vi, walk, wctx, sizeof(struct sk), sk_load, &s,
+				&l->n);
+
+	l->s = s;
+	return rc;
 }
 
 /* ---- one socket's message ----------------------------------------------------------- */

@@ -454,8 +454,8 @@ static uint32_t tcp_sndq_append(struct tcpcb *tp, const uint8_t *buf,
 	return done;
 }
 
-/* The checks of a send: 0 when data may be queued now. */
-static int tcp_send_ok(struct vsocket *so, struct tcpcb *tp)
+/* The checks of a send, in Linux's order: 0 when data may be queued now. */
+static int tcp_send_ok(struct vsocket *so, struct tcpcb *tp, int flags)
 {
 	int err;
 
@@ -466,19 +466,29 @@ static int tcp_send_ok(struct vsocket *so, struct tcpcb *tp)
 	}
 	if (!tp)
 		return -EPIPE;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP; /* no urgent data */
 	switch (tp->state) {
 	case TCPS_ESTABLISHED:
 	case TCPS_CLOSE_WAIT:
 		break;
 	case TCPS_SYN_SENT:
 	case TCPS_SYN_RECEIVED:
-		return -EAGAIN;
+		return -EAGAIN; /* Linux waits for the connection */
 	default:
+		/* Linux's sk_stream_wait_connect: EPIPE in any state that
+		 * is not connecting, even a socket never connected. */
 		return -EPIPE;
 	}
 	if (so->shut_wr || (tp->flags & TF_NEEDFIN))
 		return -EPIPE;
 	return 0;
+}
+
+/* What the send queue takes now. */
+static uint32_t tcp_snd_space(const struct tcpcb *tp)
+{
+	return tp->sndbuf > tp->sndq.bytes ? tp->sndbuf - tp->sndq.bytes : 0;
 }
 
 static ssize_t tcp_send_reserve(struct vsocket *so, size_t len,
@@ -489,13 +499,13 @@ static ssize_t tcp_send_reserve(struct vsocket *so, size_t len,
 	struct pkt *t;
 	uint32_t space, seg;
 	size_t offered = 0;
-	int err = tcp_send_ok(so, tp);
+	int err = tcp_send_ok(so, tp, 0);
 
 	if (err)
 		return err;
 	w = tp->vi->world;
 	seg = tp->mss ? tp->mss : 536;
-	space = tp->sndbuf > tp->sndq.bytes ? tp->sndbuf - tp->sndq.bytes : 0;
+	space = tcp_snd_space(tp);
 	if (len > space)
 		len = space;
 	/* First the room left in the last segment, as tcp_sndq_append. */
@@ -573,32 +583,12 @@ static ssize_t tcp_send(struct vsocket *so, const void *buf, size_t len,
 
 	(void)dst;
 	(void)port;
-	if (so->error) {
-		err = so->error;
-		so->error = 0;
+	err = tcp_send_ok(so, tp, flags);
+	if (err)
 		return err;
-	}
-	if (!tp)
-		return -EPIPE;
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP; /* no urgent data */
-	switch (tp->state) {
-	case TCPS_ESTABLISHED:
-	case TCPS_CLOSE_WAIT:
-		break;
-	case TCPS_SYN_SENT:
-	case TCPS_SYN_RECEIVED:
-		return -EAGAIN; /* Linux waits for the connection */
-	default:
-		/* Linux's sk_stream_wait_connect: EPIPE in any state that
-		 * is not connecting, even a socket never connected. */
-		return -EPIPE;
-	}
-	if (so->shut_wr || (tp->flags & TF_NEEDFIN))
-		return -EPIPE;
 	if (len == 0)
 		return 0;
-	space = tp->sndbuf > tp->sndq.bytes ? tp->sndbuf - tp->sndq.bytes : 0;
+	space = tcp_snd_space(tp);
 	if (!space)
 		return -EAGAIN;
 	if (len > space)
@@ -1136,9 +1126,7 @@ static int tcp_ioctl(struct vsocket *so, unsigned long req, int *val)
 		*val = (int)tp->sndq.bytes;
 		return 0;
 	case VSIOCSNDSPACE:
-		*val = tp->sndbuf > tp->sndq.bytes
-			   ? (int)(tp->sndbuf - tp->sndq.bytes)
-			   : 0;
+		*val = (int)tcp_snd_space(tp);
 		return 0;
 	case SIOCOUTQNSD:
 		if (tp->state == TCPS_LISTEN)
